@@ -1,0 +1,59 @@
+# onggi: `make run` to use it, `make test` to check it. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ONGGI := $(VENV)/bin/onggi
+
+# Debian packages: the runtime's tools (busybox for the base image, iproute2 and
+# nftables for networking, graphviz for diagrams), the registry onggi serves, peers
+# the tests and benchmarks compare against (skopeo, umoci, runc, crun, podman),
+# Chromium and Korean fonts for the browser tests.
+APT_PACKAGES := busybox-static iproute2 nftables graphviz docker-registry \
+	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk
+
+.PHONY: setup apt venv base-image run test unit integration e2e bench clean
+
+setup: apt venv base-image
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# compat mode: a plain .pth entry, no import hook, so `onggi` starts fast.
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	touch $@
+
+base-image: venv
+	$(ONGGI) system init
+
+run: setup
+	$(ONGGI) serve
+
+test: setup
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+integration: setup
+	$(PY) -m pytest tests/integration
+
+e2e: setup
+	$(PY) -m pytest tests/e2e
+
+bench: setup
+	$(PY) -m pytest -p no:cacheprovider tests/bench -s --timeout 3600
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,133 @@
+"""The ``onggi`` command: argument parsing and output only; every verb calls the library.
+
+Verbs and flags are Docker's. Only the module that defines the verb being run is
+imported (the table below names it), so ``onggi run`` never pays for the image
+builder or the web app. Verbs that live outside ``runtime/`` (``serve``) plug in
+through the ``onggi.commands`` entry point group, which keeps the dependency
+pointing one way: the web app knows the runtime, never the reverse.
+
+Errors: one line on stderr, ``onggi: what is wrong. what to do``, and Docker's
+exit codes (125 onggi failed, 126 not executable, 127 not found). Set
+ONGGI_DEBUG=1 to see a traceback for a bug.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# verb -> (module under runtime.cli, one-line help). Grouped as `onggi --help` shows them.
+VERBS = {
+    "run": ("containers", "Create and run a new container from an image"),
+    "create": ("containers", "Create a new container without starting it"),
+    "start": ("containers", "Start one or more stopped containers"),
+    "ps": ("containers", "List containers"),
+    "logs": ("containers", "Fetch the logs of a container"),
+    "exec": ("containers", "Run a command in a running container"),
+    "stop": ("containers", "Stop one or more running containers"),
+    "kill": ("containers", "Kill one or more running containers"),
+    "rm": ("containers", "Remove one or more containers"),
+    "wait": ("containers", "Block until containers stop, then print their exit codes"),
+    "inspect": ("containers", "Return low-level information on containers or images"),
+    "top": ("containers", "Display the running processes of a container"),
+    "stats": ("containers", "Display a live stream of container resource usage"),
+    "diff": ("containers", "Inspect changes to files on a container's filesystem"),
+    "commit": ("containers", "Create a new image from a container's changes"),
+    "events": ("containers", "Get real time events from onggi"),
+    "images": ("images", "List images"),
+    "image": ("images", "Manage images (ls, inspect, rm, tag, history, prune)"),
+    "tag": ("images", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
+    "rmi": ("images", "Remove one or more images"),
+    "history": ("images", "Show the history of an image"),
+    "save": ("images", "Save one or more images to a tar archive"),
+    "load": ("images", "Load an image from a tar archive"),
+    "import": ("images", "Import the contents from a tarball to create an image"),
+    "build": ("build", "Build an image from a Dockerfile"),
+    "pull": ("registry", "Download an image from a registry"),
+    "push": ("registry", "Upload an image to a registry"),
+    "login": ("registry", "Log in to a registry"),
+    "logout": ("registry", "Log out from a registry"),
+    "network": ("network", "Manage networks"),
+    "system": ("system", "Manage onggi (df, prune, init)"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0          # `onggi ps | head`
+    except Exception as exc:     # noqa: BLE001 - the one place errors become a line
+        return report(exc)
+
+
+def report(exc: BaseException) -> int:
+    from ..errors import OnggiError
+    if isinstance(exc, OnggiError):
+        print(f"onggi: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, PermissionError) and os.geteuid() != 0:
+        print(f"onggi: {exc.strerror or exc}: {exc.filename or ''}. onggi needs root: try sudo onggi",
+              file=sys.stderr)
+        return 125
+    if os.environ.get("ONGGI_DEBUG"):
+        raise exc
+    where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+    print(f"onggi: unexpected error: {type(exc).__name__}: {exc}{where}. "
+          "This is a bug in onggi: run again with ONGGI_DEBUG=1 and report the traceback",
+          file=sys.stderr)
+    return 125
+
+
+def _dispatch(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if argv[0] in ("-v", "--version", "version"):
+        from importlib.metadata import version
+        print(f"onggi version {version('onggi')}")
+        return 0
+    verb, rest = argv[0], argv[1:]
+    if verb in VERBS:
+        import importlib
+        module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
+        parser = Parser(prog=f"onggi {verb}", description=VERBS[verb][1], add_help=False)
+        parser.add_argument("--help", action="help", help="show this help and exit")
+        setup, run = module.COMMANDS[verb]
+        setup(parser)
+        args = parser.parse_args(rest)
+        return run(args) or 0
+    plugin = _plugin(verb)
+    if plugin is not None:
+        return plugin(rest) or 0
+    from ..errors import InvalidArgument
+    raise InvalidArgument(f"'{verb}' is not an onggi command", hint="see 'onggi --help'")
+
+
+def _plugin(verb: str):
+    from importlib.metadata import entry_points
+    for ep in entry_points(group="onggi.commands"):
+        if ep.name == verb:
+            return ep.load()
+    return None
+
+
+def usage() -> str:
+    lines = ["Usage:  onggi COMMAND [OPTIONS]", "",
+             "onggi (옹기) runs real containers and shows what the kernel does for each one.", "",
+             "Commands:"]
+    lines += [f"  {verb:<9} {text}" for verb, (_, text) in VERBS.items()]
+    lines += ["  serve     Serve the lessons and live diagrams in a browser", "",
+              "Run 'onggi COMMAND --help' for more information on a command."]
+    return "\n".join(lines)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with Docker's failure mode: one line and exit code 125."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message}. See '{self.prog} --help'.", file=sys.stderr)
+        raise SystemExit(125)

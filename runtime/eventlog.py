@@ -1,0 +1,110 @@
+"""The events log: one JSON object per line, appended by every process that changes state.
+
+A CLI, the web server and each container's monitor all publish here, so a
+container started in a terminal appears in the browser at once: the server
+follows this file. Appends use O_APPEND and one write(2) per event, so lines from
+concurrent writers never interleave (each line is far below a page).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .events import Event
+
+
+class EventLog:
+    """A :class:`~runtime.events.Publisher` that appends to a file, and its reader."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def publish(self, event: Event) -> None:
+        self.append(event.to_wire())
+
+    def append(self, wire: dict) -> None:
+        line = json.dumps(wire, separators=(",", ":"), default=str) + "\n"
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        os.write(self._fd, line.encode())
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def read(self, since: float | None = None):
+        """Every event in the log (since a unix time), oldest first."""
+        try:
+            f = open(self.path, "rb")
+        except FileNotFoundError:
+            return
+        with f:
+            for line in f:
+                event = _parse(line)
+                if event and (since is None or event["time"] >= since):
+                    yield event
+
+    def follow(self, *, since: float | None = None, from_start: bool = False,
+               stop=None, timeout: float = 0.5):
+        """Yield events as they are appended, forever (or until stop() is true).
+
+        Starts at the end of the log unless since/from_start say otherwise. A
+        generator: the caller closes it to stop following. Survives the log being
+        created later or replaced (re-opened when its inode changes).
+        """
+        from .linux.inotify import IN_CREATE, IN_MODIFY, IN_MOVED_TO, Inotify
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with Inotify() as ino:
+            ino.add_watch(self.path.parent, IN_MODIFY | IN_CREATE | IN_MOVED_TO)
+            f, inode, pending = None, None, b""
+            try:
+                while True:
+                    if f is None:
+                        try:
+                            f = open(self.path, "rb")
+                            inode = os.fstat(f.fileno()).st_ino
+                            if not (since is not None or from_start):
+                                f.seek(0, os.SEEK_END)
+                        except FileNotFoundError:
+                            f, from_start = None, True   # whatever appears is new
+                    if f is not None:
+                        chunk = f.read()
+                        if chunk:
+                            pending += chunk
+                            *lines, pending = pending.split(b"\n")
+                            for line in lines:
+                                event = _parse(line)
+                                if event and (since is None or event["time"] >= since):
+                                    yield event
+                            continue
+                        try:
+                            if os.stat(self.path).st_ino != inode:
+                                f.close()
+                                f, pending, since, from_start = None, b"", None, True
+                                continue
+                        except FileNotFoundError:
+                            pass
+                    if stop is not None and stop():
+                        return
+                    ino.wait(timeout)
+            finally:
+                if f is not None:
+                    f.close()
+
+
+def _parse(line: bytes) -> dict | None:
+    line = line.strip()
+    if not line:
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and "type" in event else None
