@@ -12,9 +12,9 @@ ONGGI := $(VENV)/bin/onggi
 APT_PACKAGES := busybox-static iproute2 nftables graphviz docker-registry \
 	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk
 
-.PHONY: setup apt venv base-image run test unit integration e2e bench clean
+.PHONY: setup apt venv npm base-image run test unit integration e2e bench clean
 
-setup: apt venv base-image
+setup: apt venv npm base-image
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do \
@@ -32,6 +32,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# compat mode: a plain .pth entry, no import hook, so `onggi` starts fast.
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	touch $@
+
+# Browser libraries from npm (xterm.js, socket.io) into static/vendor/, served by
+# the web app: never from a CDN, a classroom may be offline. `npm ci` runs only
+# when the lockfile changed.
+VENDOR_FILES := node_modules/@xterm/xterm/lib/xterm.js node_modules/@xterm/xterm/css/xterm.css \
+	node_modules/@xterm/addon-fit/lib/addon-fit.js node_modules/socket.io-client/dist/socket.io.min.js
+
+npm: static/vendor/.installed
+
+static/vendor/.installed: static/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd static && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cd static && cp $(VENDOR_FILES) vendor/
 	touch $@
 
 base-image: venv

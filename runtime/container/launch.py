@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from .. import events
 from ..errors import Cancelled, OnggiError
@@ -30,6 +30,19 @@ from .record import Record
 from .steps import STEPS, Step
 
 Gate = Callable[[Step, int], bool]          # False cancels the launch
+
+
+class NetworkPlugin(Protocol):
+    """What the `network` step asks of a network (bridge, user-defined, container:NAME).
+
+    connect() runs in the monitor after the child is cloned and before its mounts:
+    it may rewrite the container's hostname/hosts/resolv.conf files in record.dir
+    (they are bind-mounted later), must push an undo action for everything it
+    makes onto ``undo`` (run in reverse when the container stops or the launch
+    fails), and returns a report of what the kernel now shows (read back).
+    """
+
+    def connect(self, record: Record, child: "process.Child", undo: list) -> dict: ...
 
 
 class Launch:
