@@ -42,7 +42,8 @@ class Runtime:
     @cached_property
     def networks(self):
         from .network.manager import NetworkManager
-        return NetworkManager(self.config, publisher=self.publisher)
+        return NetworkManager(self.config, publisher=self.publisher, containers=self.containers,
+                              syscalls=self.syscalls)
 
     def network_for(self, spec):
         """The network plugin for a launch, or None for 'none' and 'host' (handled inline)."""

@@ -161,6 +161,8 @@ class NotRoot(Unsupported):
 class BuildError(OnggiError):
     """A Dockerfile problem; carries the file and line like 'Dockerfile:3: ...'."""
 
+    exit_code = 1          # as `docker build` exits when a build fails
+
     def __init__(self, message: str, *, file: str = "Dockerfile", line: int | None = None,
                  hint: str | None = None):
         self.file, self.line = file, line

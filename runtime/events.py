@@ -160,6 +160,8 @@ class ImagePushed(Event):
 
 @dataclass(frozen=True)
 class BuildStep(Event):
+    """id is the build's. Published when a step begins (phase="start": cached or the
+    reason it is not) and when it is done (layer digest and size, "" and 0 for none)."""
     type: ClassVar[str] = "build.step"
     n: int = 0
     total: int = 0
@@ -168,6 +170,8 @@ class BuildStep(Event):
     reason: str = ""
     layer: str = ""
     size: int = 0
+    phase: str = "done"
+    stage: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,9 +192,10 @@ class NetworkCreated(Event):
 
 @dataclass(frozen=True)
 class NetworkConnected(Event):
-    """id is the network's; container, veth names and address in data."""
+    """id is the network's; its name, the container, veth names and address in data."""
     type: ClassVar[str] = "network.connected"
     container: str = ""
+    network: str = ""
     host_veth: str = ""
     container_veth: str = ""
     address: str = ""
@@ -200,6 +205,7 @@ class NetworkConnected(Event):
 class NetworkDisconnected(Event):
     type: ClassVar[str] = "network.disconnected"
     container: str = ""
+    network: str = ""
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,19 @@ def onggi(onggi_config):
 
 # --- teardown that trusts nothing ---------------------------------------------------
 
+def stop_warm_server(config) -> None:
+    """The warm CLI server (runtime/cli/warm.py) of this config's run dir, if any."""
+    try:
+        pid = int((config.run / "cli.pid").read_text())
+        if b"runtime.cli.warm" in open(f"/proc/{pid}/cmdline", "rb").read():
+            os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+
+
 def teardown_onggi(config) -> None:
     """Remove every kernel object this config's onggi may have made."""
+    stop_warm_server(config)
     try:
         from runtime.core import Runtime
         rt = Runtime(config)

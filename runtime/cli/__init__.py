@@ -9,10 +9,11 @@ pointing one way: the web app knows the runtime, never the reverse.
 Errors: one line on stderr, ``onggi: what is wrong. what to do``, and Docker's
 exit codes (125 onggi failed, 126 not executable, 127 not found). Set
 ONGGI_DEBUG=1 to see a traceback for a bug.
-"""
-from __future__ import annotations
 
-import argparse
+Start-up: :func:`main` first asks the warm server (``warm.py``) to run the
+command, which saves Python's import time; this module therefore imports
+nothing at the top, not even argparse.
+"""
 import os
 import sys
 
@@ -52,8 +53,36 @@ VERBS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+def main() -> None:
+    """The `onggi` program: run sys.argv's command (warm when possible) and exit.
+
+    Ends with os._exit after flushing: the interpreter's own teardown (collecting
+    every module) would cost more than many commands themselves.
+    """
+    argv = sys.argv[1:]
+    code = None
+    if _warm_allowed(argv):
+        from .warm import client
+        code = client(argv)
+    if code is None:
+        code = run(argv)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code & 0xFF if isinstance(code, int) else 1)
+
+
+def _warm_allowed(argv) -> bool:
+    # serve is long-lived and threaded, and prints its own URL: run it directly.
+    return (bool(argv) and argv[0] != "serve" and os.geteuid() == 0
+            and not os.environ.get("ONGGI_NO_WARM"))
+
+
+def run(argv: list[str]) -> int:
+    """Run one command in this process; its exit code."""
+    argv = list(argv)
     try:
         return _dispatch(argv)
     except KeyboardInterrupt:
@@ -93,6 +122,7 @@ def _dispatch(argv: list[str]) -> int:
     verb, rest = argv[0], argv[1:]
     if verb in VERBS:
         import importlib
+        from .parser import Parser
         module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
         parser = Parser(prog=f"onggi {verb}", description=VERBS[verb][1], add_help=False)
         parser.add_argument("--help", action="help", help="show this help and exit")
@@ -123,11 +153,3 @@ def usage() -> str:
     lines += ["  serve     Serve the lessons and live diagrams in a browser", "",
               "Run 'onggi COMMAND --help' for more information on a command."]
     return "\n".join(lines)
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with Docker's failure mode: one line and exit code 125."""
-
-    def error(self, message):
-        print(f"{self.prog}: {message}. See '{self.prog} --help'.", file=sys.stderr)
-        raise SystemExit(125)

@@ -68,7 +68,7 @@ def _spec(args):
 
 def default_network() -> str:
     """What --network means when not given (Docker's is 'bridge')."""
-    return os.environ.get("ONGGI_DEFAULT_NETWORK", "none")
+    return os.environ.get("ONGGI_DEFAULT_NETWORK", "bridge")
 
 
 def _env_item(item: str) -> str:
@@ -261,7 +261,8 @@ def ps(args) -> int:
         command = " ".join(c.record.process.args)
         command = command if args.no_trunc else output.truncate(command, 20)
         rows.append([c.id if args.no_trunc else c.short_id, c.record.image, f'"{command}"',
-                     output.ago(c.record.created), status_text(c.state), ports_text(c.spec), c.name])
+                     output.ago(c.record.created), status_text(c.state),
+                     ports_text(c.spec, _published(rt, c)), c.name])
     if not args.quiet:
         output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows)
     return 0
@@ -280,8 +281,18 @@ def status_text(state) -> str:
     return s.capitalize()
 
 
-def ports_text(spec) -> str:
+def ports_text(spec, published=None) -> str:
+    """Docker's PORTS column; published: (host_ip, host_port, port, proto) actually held."""
+    if published:
+        return ", ".join(f"{ip}:{hp}->{p}/{proto}" for ip, hp, p, proto in published)
     return ", ".join(f"{p.host_ip}:{p.host_port}->{p.port}/{p.proto}" for p in spec.ports)
+
+
+def _published(rt, c):
+    # A running container's real host ports (-p 80 picks one); only asked when it publishes any.
+    if not c.spec.ports or c.state.status.value != "running":
+        return None
+    return rt.networks.published_ports(c.id)
 
 
 # --- logs / exec / inspect / top / stats / diff / commit ---------------------------------

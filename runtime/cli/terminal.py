@@ -52,8 +52,10 @@ class StepPrompter:
 
     def __init__(self, lang: str | None = None):
         self.lang = lang or language()
+        # Our terminal: fd 0's when it is one (a warm-server worker has no
+        # controlling terminal, so /dev/tty would fail there), else /dev/tty.
         try:
-            self.tty = open("/dev/tty", "r+")
+            self.tty = open(os.ttyname(0) if os.isatty(0) else "/dev/tty", "r+")
         except OSError:
             self.tty = None
 

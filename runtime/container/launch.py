@@ -114,17 +114,28 @@ class Launch:
                 "dirs": {k: str(v) for k, v in cg.dirs().items()}, "files": cg.files()}
 
     def _step_namespaces(self) -> dict:
-        kinds = ["pid", "mnt", "uts", "ipc"] + ([] if self.record.spec.network == "host" else ["net"])
+        # --network container:NAME: no new netns. The plugin names NAME's; we clone
+        # while this thread sits in it (setns), so the child is born there.
+        join = getattr(self.network, "netns_path", None)
+        netns = join(self.record) if join is not None else None
+        shared_net = self.record.spec.network == "host" or netns is not None
+        kinds = ["pid", "mnt", "uts", "ipc"] + ([] if shared_net else ["net"])
         flags = 0
         for kind in kinds:
             flags |= {"pid": sc.CLONE_NEWPID, "mnt": sc.CLONE_NEWNS, "uts": sc.CLONE_NEWUTS,
                       "ipc": sc.CLONE_NEWIPC, "net": sc.CLONE_NEWNET}[kind]
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         plan = self._init_plan()
-        pid = self.sys.clone(flags)
-        if pid == 0:                                    # the container's first process
-            parent_end.close()
-            process.child_main(self.sys, child_end, plan)   # never returns
+        back = self._enter_netns(netns) if netns else None
+        try:
+            pid = self.sys.clone(flags)
+            if pid == 0:                                    # the container's first process
+                parent_end.close()
+                process.child_main(self.sys, child_end, plan)   # never returns
+        finally:
+            if back is not None:                            # the monitor goes home
+                self.sys.setns(back, sc.CLONE_NEWNET)
+                os.close(back)
         child_end.close()
         self.child = process.Child(pid, parent_end)
         self._undo.append(self._kill_child)
@@ -172,6 +183,20 @@ class Launch:
                              read_only=r.spec.read_only),
             args=p.args, env=p.env, cwd=p.cwd, user=p.user, hostname=p.hostname,
             capabilities=caps.mask(caps.DOCKER_DEFAULT), tty=p.tty, stdio=self.stdio)
+
+    def _enter_netns(self, path: str) -> int:
+        """setns(2) this thread into the netns at path; returns an fd of the one we left."""
+        back = os.open(self.proc / "thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                self.sys.setns(fd, sc.CLONE_NEWNET)
+            finally:
+                os.close(fd)
+        except BaseException:
+            os.close(back)
+            raise
+        return back
 
     def _kill_child(self) -> None:
         if self.child is None:

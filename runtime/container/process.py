@@ -184,10 +184,16 @@ def become(syscalls, plan: InitPlan) -> None:
         for target, fd in enumerate(plan.stdio):
             if fd >= 0 and fd != target:
                 os.dup2(fd, target)
-    # Python ignores SIGPIPE and SIGXFSZ; an ignored signal stays ignored across
-    # execve, so give the user's command the defaults a shell would.
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
+    # An ignored signal stays ignored across execve, and a POSIX shell cannot even
+    # trap one that was ignored when it started. Python ignores SIGPIPE and SIGXFSZ
+    # and the monitor ignores SIGINT and SIGHUP: hand the command every signal at
+    # its default, unblocked, as runc does.
+    for sig in signal.valid_signals():
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass          # signals reserved by libc (32, 33)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     try:
         syscalls.execve(path, list(plan.args), dict(e.partition("=")[::2] for e in env))

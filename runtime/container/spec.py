@@ -155,14 +155,10 @@ def resolve_process(spec: ContainerSpec, image_config: dict, container_id: str,
                               hint="give a command after the image name, e.g. 'onggi run busybox sh'")
     hostname = spec.hostname or (host_hostname if spec.network == "host" and host_hostname
                                  else container_id[:12])
-    image_env = list(cfg.get("Env") or ())
-    keys = {e.partition("=")[0] for e in image_env + list(spec.env)}
-    # Docker's order: defaults first, then the image's Env, then -e; later wins.
-    defaults = [] if "PATH" in keys else [f"PATH={DEFAULT_PATH}"]
-    defaults.append(f"HOSTNAME={hostname}")
-    if spec.tty:
-        defaults.append("TERM=xterm")
-    env = merge_env(defaults + image_env, spec.env)
+    # Docker's order: PATH, HOSTNAME (and TERM with -t) first, then the image's Env
+    # and -e, each replacing an earlier value of the same key in place.
+    defaults = [f"PATH={DEFAULT_PATH}", f"HOSTNAME={hostname}"] + (["TERM=xterm"] if spec.tty else [])
+    env = merge_env(defaults, list(cfg.get("Env") or ()) + list(spec.env))
     return Process(args=tuple(args), env=tuple(env),
                    cwd=spec.workdir or cfg.get("WorkingDir") or "/",
                    user=spec.user if spec.user is not None else (cfg.get("User") or ""),

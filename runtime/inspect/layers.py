@@ -42,8 +42,9 @@ class Entry:
     """One entry a layer directory holds itself (not what the merged view shows)."""
     path: str            # "/etc/passwd"
     kind: str            # file, dir, symlink, whiteout, other
-    size: int = 0        # bytes of regular-file content
+    size: int = 0        # bytes of regular-file content (0 for a second hard link to it)
     opaque: bool = False  # a dir that hides everything below it
+    link: bool = False   # a hard link to a file this layer already counted
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def scan(layer_dir, syscalls=None) -> list[Entry]:
     """Every entry LAYER_DIR holds, parents before children, sorted by path."""
     syscalls = _syscalls(syscalls)
     out: list[Entry] = []
+    seen: set[tuple[int, int]] = set()     # hard links share their bytes: count them once
 
     def walk(abs_dir: str, rel: str) -> None:
         try:
@@ -115,7 +117,10 @@ def scan(layer_dir, syscalls=None) -> list[Entry]:
                 out.append(Entry(path, DIR, opaque=opaque))
                 walk(e.path, path)
             elif stat.S_ISREG(mode):
-                out.append(Entry(path, FILE, st.st_size))
+                key = (st.st_dev, st.st_ino)
+                repeat = st.st_nlink > 1 and key in seen
+                seen.add(key)
+                out.append(Entry(path, FILE, 0 if repeat else st.st_size, link=repeat))
             elif stat.S_ISLNK(mode):
                 out.append(Entry(path, SYMLINK))
             else:

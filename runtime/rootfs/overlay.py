@@ -11,9 +11,7 @@ import os
 
 from ..linux import syscalls as sc
 
-# mount(2) passes its data in one page; beyond this the kernel truncates and the
-# mount fails. Long layer stacks are then given as paths relative to their common
-# directory, which the kernel resolves against our working directory.
+# mount(2) passes its data in one page; beyond this the kernel refuses the mount.
 _MAX_DATA = 4000
 
 
@@ -23,24 +21,38 @@ def options(lower_dirs, upper, work) -> str:
     return f"lowerdir={lower},upperdir={upper},workdir={work}"
 
 
-def mount(syscalls, lower_dirs, upper, work, merged) -> str:
-    """Mount the overlay at merged; returns the data string the kernel was given."""
-    lower_dirs = list(lower_dirs)
-    if len(lower_dirs) == 0:
+def mount(syscalls, lower_dirs, upper, work, merged, links_dir=None) -> str:
+    """Mount the overlay at merged; returns the data string the kernel was given.
+
+    mount(2) takes its data in one page: a long stack of layers does not fit as
+    full paths. Then, as Docker's overlay2 does with its "l/" directory, each layer
+    gets a short symlink in links_dir (default: beside merged) and the kernel is
+    given those names, resolved relative to our working directory.
+    """
+    lower_dirs = [str(d) for d in lower_dirs]
+    if not lower_dirs:
         raise ValueError("an overlay needs at least one lower layer")
     data = options(lower_dirs, upper, work)
     if len(data) <= _MAX_DATA:
         syscalls.mount("overlay", merged, "overlay", 0, data)
         return data
-    common = os.path.commonpath([str(d) for d in lower_dirs])
-    rel = [os.path.relpath(d, common) for d in lower_dirs]
-    data = options(rel, upper, work)
+    links = str(links_dir or os.path.join(os.path.dirname(str(merged)), "l"))
+    os.makedirs(links, exist_ok=True)
+    short = []
+    for i, d in enumerate(lower_dirs):
+        name = format(i, "x")
+        path = os.path.join(links, name)
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(d, path)
+        short.append(name)
+    data = options(short, upper, work)
     if len(data) > _MAX_DATA:
         raise OSError(errno.E2BIG, f"too many layers for one overlay mount ({len(lower_dirs)})",
                       str(merged))
     here = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.chdir(common)
+        os.chdir(links)
         syscalls.mount("overlay", merged, "overlay", 0, data)
     finally:
         os.fchdir(here)

@@ -193,10 +193,15 @@ def test_name_taken_once(onggi):
 
 
 def test_killed_cli_and_monitor_leave_nothing_after_prune(onggi, rt, onggi_config):
-    """SIGKILL the CLI and its monitor at several moments of a launch; prune cleans all."""
-    for delay in (0.0, 0.03, 0.08, 0.15, 0.3):
+    """SIGKILL the CLI and its monitor at several moments of a launch; prune cleans all.
+
+    Cold (no warm server), so that the CLI process is the one doing the launch and
+    killing its process tree kills the launch wherever it is.
+    """
+    env = dict(onggi.env, ONGGI_NO_WARM="1")
+    for delay in (0.0, 0.03, 0.08, 0.15, 0.3, 0.5):
         proc = subprocess.Popen([".venv/bin/onggi", "run", *NONE, "--name", f"doomed{int(delay * 100)}",
-                                 "busybox", "sleep", "60"], env=onggi.env, start_new_session=True,
+                                 "busybox", "sleep", "60"], env=env, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         _kill_tree(proc.pid)

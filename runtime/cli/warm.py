@@ -1,0 +1,297 @@
+"""The warm CLI server: onggi's answer to Python's start-up cost (like Mercurial's chg).
+
+Importing the runtime costs ~100 ms on a slow machine, while a whole container
+launch takes ~20 ms. So the first ``onggi`` command starts a small server that
+imports everything once and waits on ``ONGGI_RUN/cli.sock``. Each later command
+is a tiny client (it imports only ``_socket``, ``marshal`` and ``_signal``) that
+hands the server its arguments, environment, working directory and its fds 0, 1
+and 2 (SCM_RIGHTS); the server forks a worker that *becomes* that command
+(the same fds, cwd and environment) and runs the ordinary CLI code, then reports
+the exit code. Signals the client gets (Ctrl-C, window resizes) are forwarded to
+the worker.
+
+Safety and honesty rules:
+
+* The socket is 0600 in onggi's run directory and the peer's uid must be ours
+  (SO_PEERCRED): only root can ask a root server to act.
+* The server must stay single-threaded (it forks); it refuses to serve otherwise.
+* If any of its loaded runtime modules changed on disk since it started, it
+  says "stale" and exits; the client then runs the command itself.
+* It exits after ONGGI_WARM_IDLE seconds (default 600) without a request.
+* ``ONGGI_NO_WARM=1`` turns it off: every command then runs in its own process.
+
+Protocol: client -> server ``len(4 bytes) + marshal((argv, env, cwd, umask))`` with
+three fds; server -> client ``P<pid>`` (the worker) then ``X<code>``, or ``S`` (stale).
+"""
+import os
+import sys
+
+SOCKET = "cli.sock"
+_INT = 4
+
+
+def _run_dir() -> str:
+    return os.environ.get("ONGGI_RUN") or "/run/onggi"
+
+
+# --- the client: runs in every `onggi` invocation, must import next to nothing ------------
+
+def client(argv: list[str]):
+    """Run argv in the warm server; its exit code, or None to run it here instead."""
+    import _socket
+    import marshal
+    path = os.path.join(_run_dir(), SOCKET)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        _start_server()
+        return None
+    try:
+        payload = marshal.dumps((list(argv), dict(os.environ), os.getcwd(), _umask()))
+        fds = b"".join(fd.to_bytes(_INT, sys.byteorder) for fd in (0, 1, 2))
+        sock.sendmsg([len(payload).to_bytes(_INT, "big") + payload],
+                     [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        return _await(sock)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def _await(sock):
+    import _signal
+    buf, pid = b"", 0
+
+    def forward(signum, _frame):
+        if pid:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT, _signal.SIGWINCH):
+        _signal.signal(sig, forward)
+    while True:
+        try:
+            data = sock.recv(64)
+        except InterruptedError:
+            continue
+        if not data:
+            if pid:         # the worker died without a word: report like any crash
+                sys.stderr.write("onggi: the command's worker process died unexpectedly. "
+                                 "Run again with ONGGI_NO_WARM=1 to see why\n")
+                return 125
+            return None
+        buf += data
+        while len(buf) >= 1:
+            kind = buf[:1]
+            if kind == b"S":
+                return None
+            if len(buf) < 1 + _INT:
+                break
+            value = int.from_bytes(buf[1:1 + _INT], "big", signed=True)
+            buf = buf[1 + _INT:]
+            if kind == b"P":
+                pid = value
+            elif kind == b"X":
+                return value
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _start_server() -> None:
+    """Start a server in the background for the next command (double fork, no zombie)."""
+    if os.environ.get("ONGGI_NO_WARM"):
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid:
+        os.waitpid(pid, 0)
+        return
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.execv(sys.executable, [sys.executable, "-m", "runtime.cli.warm"])
+    finally:
+        os._exit(0)
+
+
+# --- the server -----------------------------------------------------------------------------
+
+PRELOAD = (
+    "runtime.cli.containers", "runtime.cli.images", "runtime.cli.system", "runtime.cli.terminal",
+    "runtime.core", "runtime.container.container", "runtime.container.monitor",
+    "runtime.container.launch", "runtime.container.execs", "runtime.container.process",
+    "runtime.image.images", "runtime.image.changes", "runtime.cgroups.v1", "runtime.cgroups.v2",
+    "runtime.cgroups.units", "runtime.inspect.container", "runtime.inspect.top",
+    "runtime.inspect.stats", "runtime.system", "runtime.eventlog",
+)
+OPTIONAL = ("runtime.cli.network", "runtime.network.manager", "runtime.cli.build",
+            "runtime.cli.registry", "pyroute2")
+
+
+def serve() -> int:
+    import fcntl
+    import importlib
+    import select
+    import signal
+    import socket
+    import threading
+
+    run_dir = _run_dir()
+    os.makedirs(run_dir, exist_ok=True)
+    lock = os.open(os.path.join(run_dir, "cli.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return 0                                   # another server is already here
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for name in OPTIONAL:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    if threading.active_count() != 1:
+        return 1                                   # forking a threaded process is unsafe
+    stamp = _stamp()
+    path = os.path.join(run_dir, SOCKET)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    listener.bind(path)
+    os.umask(old)
+    bound = os.stat(path).st_ino      # the socket file's inode (not the socket's own)
+    listener.listen(128)
+    with open(os.path.join(run_dir, "cli.pid"), "w") as f:
+        f.write(str(os.getpid()))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our workers
+    signal.signal(signal.SIGTERM, _stop)           # leave no socket behind when stopped
+    idle = float(os.environ.get("ONGGI_WARM_IDLE", "600"))
+    try:
+        while True:
+            ready, _, _ = select.select([listener], [], [], idle)
+            if not ready:
+                return 0
+            conn, _ = listener.accept()
+            if not _same_user(conn):
+                conn.close()
+                continue
+            if _stamp() != stamp:
+                conn.sendall(b"S")
+                conn.close()
+                return 0
+            if os.fork() == 0:
+                listener.close()
+                _worker(conn)                      # never returns
+            conn.close()
+    except SystemExit:
+        return 0
+    finally:
+        try:
+            if os.stat(path).st_ino == bound:     # still ours, not a successor's
+                os.unlink(path)
+                os.unlink(os.path.join(run_dir, "cli.pid"))
+        except OSError:
+            pass
+        listener.close()
+
+
+def _stop(_signum, _frame):
+    raise SystemExit(0)
+
+
+def _same_user(conn) -> bool:
+    import socket
+    import struct
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
+def _stamp() -> tuple:
+    """mtimes of every loaded runtime module: any change means our code is stale."""
+    out = []
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith(("runtime.", "runtime")) and getattr(module, "__file__", None):
+            try:
+                out.append((name, os.stat(module.__file__).st_mtime_ns))
+            except OSError:
+                out.append((name, 0))
+    return tuple(out)
+
+
+def _worker(conn) -> None:
+    """Become the client's command: its fds, cwd, environment; run the CLI; report."""
+    import io
+    import marshal
+    import signal
+    import socket
+    code = 125
+    try:
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # as in any Python program
+        header, fds, _, _ = socket.recv_fds(conn, _INT, 3)
+        size = int.from_bytes(header, "big")
+        data = b""
+        while len(data) < size:
+            chunk = conn.recv(size - len(data))
+            if not chunk:
+                os._exit(1)
+            data += chunk
+        argv, env, cwd, umask = marshal.loads(data)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(cwd)
+        os.umask(umask)
+        os.environ.clear()
+        os.environ.update(env)
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
+        sys.stdout = _text_out(1)
+        sys.stderr = _text_out(2)
+        sys.argv = ["onggi", *argv]
+        conn.sendall(b"P" + os.getpid().to_bytes(_INT, "big", signed=True))
+        from . import run
+        try:
+            code = run(argv)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except OSError:
+                pass
+    finally:
+        try:
+            conn.sendall(b"X" + int(code).to_bytes(_INT, "big", signed=True))
+        except OSError:
+            pass
+        os._exit(0)
+
+
+def _text_out(fd: int):
+    import io
+    tty = os.isatty(fd)
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", errors="replace",
+                            line_buffering=tty, write_through=tty)
+
+
+if __name__ == "__main__":
+    os._exit(serve())

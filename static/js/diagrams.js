@@ -1,0 +1,63 @@
+// Putting SVG diagrams in the page, and highlighting what changed between two renders.
+// The server keeps element ids stable (ns-<id>-net, cg-<id>-memory, layer-<hex>...), so
+// an element whose text differs from the previous render, or that is new, changed.
+
+function textsOf(root) {
+  const map = new Map();
+  if (!root) return map;
+  for (const g of root.querySelectorAll("g[id]")) {
+    if (g.id === "graph0") continue;
+    map.set(g.id, g.textContent.replace(/\s+/g, " ").trim());
+  }
+  return map;
+}
+
+function parse(svg) {
+  const doc = new DOMParser().parseFromString(svg, "image/svg+xml");
+  return doc.documentElement;
+}
+
+// Replace the diagram in `box` with `svg`; highlight what differs from `before`
+// (an SVG string) or, when not given, from what the box showed until now.
+export function putSvg(box, svg, before = undefined) {
+  const old = before === undefined ? textsOf(box.querySelector("svg")) : textsOf(before ? parse(before) : null);
+  box.innerHTML = svg;
+  const el = box.querySelector("svg");
+  if (!el) return [];
+  el.removeAttribute("width");
+  el.removeAttribute("height");
+  el.setAttribute("preserveAspectRatio", "xMidYMin meet");
+  const changed = [];
+  if (old.size === 0 && before === undefined) return changed;     // first render: nothing to compare
+  for (const [id, text] of textsOf(el)) {
+    if (old.get(id) !== text) changed.push(id);
+  }
+  for (const id of changed) {
+    const g = el.getElementById ? el.getElementById(id) : el.querySelector(`[id="${CSS.escape(id)}"]`);
+    if (!g) continue;
+    // Highlight the innermost changes (a cell) rather than the whole table around them.
+    if (changed.some((other) => other !== id && g.querySelector(`[id="${CSS.escape(other)}"]`))) continue;
+    g.classList.add("changed");
+  }
+  return changed;
+}
+
+export function flash(box, id) {
+  const g = box.querySelector(`[id="${CSS.escape(id)}"]`);
+  if (!g) return;
+  g.classList.remove("flash");
+  void g.getBBox();
+  g.classList.add("flash");
+}
+
+// Clicks on diagram links are ours: call `onPick(id)` with the element id the server gave.
+export function onPick(box, fn) {
+  box.addEventListener("click", (ev) => {
+    const a = ev.target.closest("a");
+    const g = ev.target.closest("g.node");
+    if (a || g) ev.preventDefault();
+    const node = g ? g.id : null;
+    const cell = a && a.parentElement && a.parentElement.id ? a.parentElement.id.replace(/^a_/, "") : null;
+    if (node || cell) fn(node, cell);
+  });
+}

@@ -1,0 +1,102 @@
+// The page's words, Korean first and English second. Elements carry data-i18n="key";
+// apply() rewrites them in the current language. The choice is kept in localStorage.
+export const STRINGS = {
+  "nav.live": ["실시간 보기", "Live"],
+  "nav.step": ["한 단계씩 실행", "Step-through"],
+  "nav.term": ["터미널", "Terminal"],
+  "nav.lessons": ["강의", "Lessons"],
+  "tools.presenter": ["발표 모드", "Presenter"],
+  "conn.on": ["연결됨", "connected"],
+  "conn.off": ["연결 끊김", "disconnected"],
+  "run.title": ["컨테이너 실행", "Run a container"],
+  "run.image": ["이미지", "Image"],
+  "run.cmd": ["명령", "Command"],
+  "run.name": ["이름 (선택)", "Name (optional)"],
+  "run.network": ["네트워크", "Network"],
+  "run.memory": ["메모리 한도", "Memory limit"],
+  "run.submit": ["실행 (run -d)", "Run (run -d)"],
+  "containers.title": ["컨테이너", "Containers"],
+  "containers.all": ["모두", "all"],
+  "containers.none": ["컨테이너가 없습니다", "No containers"],
+  "containers.start": ["시작", "start"],
+  "containers.stop": ["정지", "stop"],
+  "containers.remove": ["삭제", "remove"],
+  "containers.terminal": ["터미널", "terminal"],
+  "containers.layers": ["레이어", "layers"],
+  "events.title": ["이벤트", "Events"],
+  "view.namespaces": ["네임스페이스", "Namespaces"],
+  "view.cgroups": ["cgroup", "cgroups"],
+  "view.network": ["네트워크", "Network"],
+  "view.layers": ["이미지 레이어", "Image layers"],
+  "help.namespaces": ["/proc/PID/ns 의 inode 번호: 같으면 같은 네임스페이스입니다.", "Inode numbers behind /proc/PID/ns: equal means the same namespace."],
+  "help.cgroups": ["cgroupfs 에서 읽은 사용량과 한도 (1초마다 갱신).", "Usage and limits read from cgroupfs (refreshed every second)."],
+  "help.network": ["netlink 로 읽은 브리지, veth 쌍, 컨테이너의 네트워크 네임스페이스.", "Bridges, veth pairs and each container's netns, read over netlink."],
+  "help.layers": ["레이어 디렉터리에서 읽었습니다. 레이어를 누르면 파일 목록이 열립니다.", "Read from the layer directories. Click a layer to list its files."],
+  "layers.all": ["모든 이미지", "all images"],
+  "layers.range": ["레이어 범위 비교", "Compare layers"],
+  "layers.compare": ["비교", "compare"],
+  "layers.wasted": ["낭비", "wasted"],
+  "layers.why.overwritten": ["뒤 레이어에서 덮어씀", "overwritten by layer"],
+  "layers.why.deleted": ["뒤 레이어에서 삭제", "deleted by layer"],
+  "layers.why.hidden": ["뒤 레이어의 불투명 디렉터리가 가림", "hidden by an opaque dir in layer"],
+  "layers.nochanges": ["변경 없음", "no changes"],
+  "step.title": ["실제 컨테이너 실행을 한 단계씩", "A real launch, one step at a time"],
+  "step.room": ["방 이름", "Room"],
+  "step.start": ["시작", "Start"],
+  "step.join": ["이 방 지켜보기", "Watch this room"],
+  "step.back": ["◀ 이전", "◀ Back"],
+  "step.next": ["다음 단계 실행 ▶", "Run next step ▶"],
+  "step.forward": ["앞으로 ▶▶", "Forward ▶▶"],
+  "step.cancel": ["취소 (모두 정리)", "Cancel (clean up)"],
+  "step.report": ["커널이 보여 주는 것 (보고서)", "What the kernel shows (report)"],
+  "step.cannot_undo": ["이전 화면을 보고 있을 뿐입니다. 커널에서 이미 한 일은 되돌릴 수 없습니다.", "You are looking at an earlier snapshot. The kernel cannot undo what a step already did."],
+  "step.before": ["실행 전", "before"],
+  "step.after": ["실행 후", "after"],
+  "step.status.starting": ["준비 중", "starting"],
+  "step.status.paused": ["멈춤: 다음을 누르세요", "paused: press Next"],
+  "step.status.running": ["실행 중", "running"],
+  "step.status.started": ["완료: 컨테이너가 실행 중입니다", "done: the container runs"],
+  "step.status.cancelled": ["취소됨: 만든 것을 모두 지웠습니다", "cancelled: everything made was removed"],
+  "step.status.failed": ["실패", "failed"],
+  "step.watching": ["지켜보는 중 (진행은 강사가 합니다)", "watching (the instructor drives)"],
+  "term.container": ["실행 중인 컨테이너", "Running container"],
+  "term.exec": ["접속 (exec -it sh)", "Attach (exec -it sh)"],
+  "term.or": ["또는", "or"],
+  "term.run": ["새로 실행 (run -it sh)", "Run new (run -it sh)"],
+  "term.close": ["닫기", "Close"],
+  "term.exited": ["세션이 끝났습니다", "session ended"],
+  "term.none": ["(실행 중인 컨테이너 없음)", "(no running container)"],
+  "lessons.title": ["강의", "Lessons"],
+  "lessons.soon": ["강의는 곧 이곳에 올라옵니다. 지금은 실시간 보기, 한 단계씩 실행, 터미널을 써 보세요.", "Lessons arrive here soon. Meanwhile, try Live, Step-through and Terminal."],
+  "lessons.back": ["실시간 보기로 돌아가기", "Back to Live"],
+};
+
+const listeners = [];
+
+export function lang() {
+  const saved = localStorage.getItem("onggi.lang");
+  return saved === "en" ? "en" : "ko";
+}
+
+export function t(key) {
+  const pair = STRINGS[key];
+  if (!pair) return key;
+  return lang() === "en" ? pair[1] : pair[0];
+}
+
+export function apply(root = document) {
+  document.documentElement.lang = lang();
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(el.dataset.i18n);
+  }
+  const toggle = document.getElementById("lang-toggle");
+  if (toggle) toggle.textContent = lang() === "en" ? "한국어" : "English";
+}
+
+export function setLang(value) {
+  localStorage.setItem("onggi.lang", value);
+  apply();
+  for (const fn of listeners) fn(value);
+}
+
+export function onLang(fn) { listeners.push(fn); }

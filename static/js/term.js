@@ -1,0 +1,82 @@
+// The terminal: xterm.js over Socket.IO to a real `onggi exec -it` / `onggi run -it` on a pty.
+import { errorText } from "./api.js";
+import { t } from "./i18n.js";
+
+let socket = null, term = null, fit = null, current = null;
+const $ = (id) => document.getElementById(id);
+
+function ensureTerminal() {
+  if (term) return;
+  term = new window.Terminal({ fontSize: 15, cursorBlink: true, convertEol: false,
+    fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono CJK KR", monospace' });
+  fit = new window.FitAddon.FitAddon();
+  term.loadAddon(fit);
+  term.open($("terminal"));
+  term.onData((data) => { if (current) socket.emit("term.input", { id: current, data }); });
+  term.onResize(({ cols, rows }) => { if (current) socket.emit("term.resize", { id: current, cols, rows }); });
+  window.addEventListener("resize", () => refit());
+}
+
+export function refit() {
+  if (fit && !$("tab-term").hidden) { try { fit.fit(); } catch (e) { /* not visible yet */ } }
+}
+
+function open(request) {
+  ensureTerminal();
+  refit();
+  close();
+  term.reset();
+  $("term-status").textContent = "";
+  socket.emit("term.open", { ...request, cols: term.cols, rows: term.rows }, (ack) => {
+    if (ack.error) { $("term-status").textContent = errorText({ message: ack.error, hint: ack.hint }); return; }
+    current = ack.id;
+    $("term-status").textContent = ack.container || "";
+    term.focus();
+  });
+}
+
+function close() {
+  if (current) socket.emit("term.close", { id: current });
+  current = null;
+}
+
+export function openExec(containerId) {
+  $("term-container").value = containerId;
+  open({ container: containerId });
+}
+
+export function setupTerminal(sock) {
+  socket = sock;
+  socket.on("term.output", (msg) => { if (term && msg.id === current) term.write(msg.data); });
+  socket.on("term.exit", (msg) => {
+    if (msg.id !== current) return;
+    current = null;
+    $("term-status").textContent = `${t("term.exited")} (${msg.code})`;
+  });
+  $("term-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const id = $("term-container").value;
+    if (id) open({ container: id });
+  });
+  $("term-run").addEventListener("click", () => open({ image: $("term-image").value || "busybox", cmd: ["sh"] }));
+  $("term-close").addEventListener("click", () => close());
+  window.addEventListener("beforeunload", () => close());
+}
+
+export function setRunning(containers) {
+  const sel = $("term-container");
+  const keep = sel.value;
+  sel.innerHTML = "";
+  const running = containers.filter((c) => c.status === "running");
+  if (!running.length) {
+    const o = document.createElement("option");
+    o.value = ""; o.textContent = t("term.none");
+    sel.append(o);
+  }
+  for (const c of running) {
+    const o = document.createElement("option");
+    o.value = c.id; o.textContent = `${c.name} (${c.short_id})`;
+    sel.append(o);
+  }
+  if (running.some((c) => c.id === keep)) sel.value = keep;
+}

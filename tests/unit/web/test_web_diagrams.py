@@ -1,0 +1,94 @@
+"""Each view drawn from a hand-made model: stable ids, both languages, what the kernel said."""
+import re
+
+import pytest
+
+from web.diagrams import to_svg
+from web.diagrams import cgroups, layers, namespaces, network
+
+CID = "ab" * 32
+HOST = {"pid": 1, "ns": {k: 4026531830 + i for i, k in enumerate(
+    ("pid", "mnt", "uts", "ipc", "net", "cgroup", "user", "time"))}}
+
+
+def ids(svg: str) -> set[str]:
+    return {m.replace("&#45;", "-") for m in re.findall(r'id="([^"]+)"', svg)}
+
+
+def ns_model(pid_inode=4026532001, cmd="sleep 60"):
+    ns = dict(HOST["ns"], pid=pid_inode, mnt=4026532002, net=4026532003)
+    return {"host": HOST, "containers": [{"id": CID, "name": "web", "ns": ns, "more": 0, "root": "overlay",
+                                          "caps": {"effective": 14, "all": 41, "no_new_privs": True},
+                                          "procs": [{"pid": 4242, "nspid": [4242, 1], "cmd": cmd}]}]}
+
+
+@pytest.mark.parametrize("lang,own,shared", [("ko", "새로 만듦", "호스트와 공유"), ("en", "own", "shared with host")])
+def test_namespaces_marks_own_and_shared(lang, own, shared):
+    svg = to_svg(namespaces.draw(ns_model(), lang))
+    assert own in svg and shared in svg
+    assert "4242 → 1" in svg and "4026532001" in svg
+    assert {"ns-host", f"ns-{CID[:12]}", f"a_ns-{CID[:12]}-pid", f"a_ns-{CID[:12]}-net"} <= ids(svg)
+
+
+def test_namespaces_ids_are_stable_and_text_follows_the_kernel():
+    a = to_svg(namespaces.draw(ns_model(), "en"))
+    b = to_svg(namespaces.draw(ns_model(pid_inode=4026532999, cmd="sh"), "en"))
+    assert ids(a) == ids(b)
+    assert "4026532999" in b and "4026532001" not in b
+
+
+def test_namespaces_without_containers_says_so():
+    svg = to_svg(namespaces.draw({"host": HOST, "containers": []}, "ko"))
+    assert "실행 중인 컨테이너가 없습니다" in svg
+
+
+def cg_model(oom=0):
+    stats = {"memory_current": 32 << 20, "memory_max": 64 << 20, "pids_current": 3, "pids_max": 10,
+             "cpu_usage_ns": 1_500_000_000, "cpu_nr_throttled": 7, "oom_kills": oom}
+    return {"parent": "/onggi", "version": "v2", "children": [
+        {"name": CID, "path": f"/onggi/{CID}", "procs": [4242], "stats": stats, "container": "web",
+         "limits": {"memory": 64 << 20, "cpu_quota": 50000, "cpu_period": 100000, "pids": 10}, "children": []}]}
+
+
+def test_cgroups_gauges_and_oom_class():
+    svg = to_svg(cgroups.draw(cg_model(), "en"))
+    assert "32.0 MiB / 64.0 MiB" in svg and "3 / 10" in svg and "1.50 s" in svg and "0.50 CPU" in svg
+    assert 'class="node oom"' not in svg
+    assert {f"cg-{CID[:12]}", f"a_cg-{CID[:12]}-memory", f"a_cg-{CID[:12]}-pids"} <= ids(svg)
+    oom = to_svg(cgroups.draw(cg_model(oom=1), "ko"))
+    assert "oom" in re.search(r'<g id="cg&#45;abababababab" class="([^"]+)"', oom).group(1)
+    assert "OOM 강제 종료: 1" in oom
+
+
+def test_network_draws_bridge_veth_and_container_end():
+    model = {"networks": [], "bridges": [{"name": "onggi0", "ifindex": 3, "mac": "", "state": "up",
+                                           "addresses": ["10.88.0.1/16"], "network": "bridge"}],
+             "veths": [{"name": "veth1a2b", "ifindex": 9, "bridge": "onggi0", "alias": CID, "container": CID,
+                        "peer_ifindex": 2}],
+             "containers": [{"id": CID, "name": "web", "pid": 4242, "netns_inode": 4026532003,
+                             "network_mode": "bridge", "routes": [{"dst": "default", "gateway": "10.88.0.1", "dev": "eth0"}],
+                             "interfaces": [{"name": "eth0", "ifindex": 2, "mac": "", "addresses": ["10.88.0.2/16"],
+                                             "state": "up", "peer_ifindex": 9}]}],
+             "ports": [{"container": CID, "host_ip": "0.0.0.0", "host_port": 8080, "port": 80, "proto": "tcp"}]}
+    svg = to_svg(network.draw(model, "en"))
+    assert "bridge onggi0" in svg and "10.88.0.2/16" in svg and "0.0.0.0:8080 → 80/tcp" in svg
+    assert {"net-br-onggi0", "net-veth-9", f"net-c-{CID[:12]}", "net-cable-9"} <= ids(svg)
+
+
+def test_network_without_the_topology_reader_says_so():
+    svg = to_svg(network.draw({"unavailable": "no module"}, "ko"))
+    assert "네트워크 정보를 읽을 수 없습니다" in svg
+
+
+def test_layers_stack_shows_changes_and_waste():
+    model = {"mode": "stack", "title": "app:1", "merged": None, "layers": [
+        {"index": 0, "kind": "image", "node_id": "layer-aaaaaaaaaaaa", "diff_id": "sha256:" + "a" * 64,
+         "created_by": "ADD rootfs.tar /", "images": ["app:1", "app:2"], "containers": [], "dir": "/x",
+         "size": 5000, "files": 3, "counts": {"A": 3, "M": 0, "D": 0}, "wasted_bytes": 4096},
+        {"index": 1, "kind": "image", "node_id": "layer-bbbbbbbbbbbb", "diff_id": "sha256:" + "b" * 64,
+         "created_by": "/bin/sh -c rm /big", "images": ["app:1"], "containers": ["web"], "dir": "/y",
+         "size": 0, "files": 1, "counts": {"A": 0, "M": 0, "D": 1}, "wasted_bytes": 0}]}
+    svg = to_svg(layers.draw(model, "en"))
+    assert "wasted: 4.0 KiB" in svg and "-1 deleted" in svg and "RUN rm /big" in svg
+    assert "shared by: 2 images" in svg
+    assert {"layer-aaaaaaaaaaaa", "layer-bbbbbbbbbbbb", "a_layer-aaaaaaaaaaaa-wasted"} <= ids(svg)

@@ -1,0 +1,6 @@
+"""The HTML pages: the live dashboard (/) and the lessons placeholder (/lessons)."""
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__, template_folder="../templates")
+
+from . import routes  # noqa: E402,F401
