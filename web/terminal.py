@@ -143,7 +143,9 @@ class Terminals:
             argv = [self._cli(), "run", "-it", "--rm", "--name", name, image, *cmd]
         else:
             raise InvalidArgument("say what to open: a running container, or an image to run")
-        env = dict(os.environ, **rt.config.to_env(), TERM="xterm-256color")
+        # ONGGI_NO_WARM: the command must run in this process group (not in the warm
+        # CLI server's), so that killing the group on close really ends the session.
+        env = dict(os.environ, **rt.config.to_env(), TERM="xterm-256color", ONGGI_NO_WARM="1")
         env.pop("ONGGI_DEBUG", None)
         session = Session(self, sid, argv, env, _size(rows, 24), _size(cols, 80), name)
         with self._lock:

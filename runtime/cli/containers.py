@@ -110,26 +110,33 @@ def run(args) -> int:
 
 
 def _start_and_attach(rt, container, *, attach: bool, step: bool = False) -> int:
-    from .terminal import StepPrompter, proxy_signals, raw_mode
+    from .terminal import SignalProxy, StepPrompter, raw_mode
     prompter = StepPrompter() if step else None
-    handle = container.start(attach=attach, gate=prompter.gate if prompter else None,
-                             on_report=prompter.report if prompter else None)
-    try:
-        pid = handle.wait_started()
-        if not attach:
-            print(container.id)
-            return 0
-        tty = container.spec.tty
-        with proxy_signals(pid, handle.monitor_pid, tty=tty), raw_mode(tty and container.spec.interactive):
-            code, _oom = handle.wait_exit()
-        return code
-    finally:
-        handle.close()
-        if attach:
-            try:
-                os.waitpid(handle.monitor_pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+    tty = container.spec.tty
+    with SignalProxy(tty=tty) if attach else _nothing() as proxy:
+        handle = container.start(attach=attach, gate=prompter.gate if prompter else None,
+                                 on_report=prompter.report if prompter else None)
+        try:
+            pid = handle.wait_started()
+            if not attach:
+                print(container.id)
+                return 0
+            proxy.started(pid, handle.monitor_pid)
+            with raw_mode(tty and container.spec.interactive):
+                code, _oom = handle.wait_exit()
+            return code
+        finally:
+            handle.close()
+            if attach:
+                try:
+                    os.waitpid(handle.monitor_pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+
+
+def _nothing():
+    import contextlib
+    return contextlib.nullcontext()
 
 
 def create_setup(p) -> None:

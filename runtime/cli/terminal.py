@@ -9,34 +9,49 @@ from contextlib import contextmanager
 from ..container.stdio import raw_mode  # noqa: F401 - re-exported for the CLI
 
 
-@contextmanager
-def proxy_signals(container_pid: int, monitor_pid: int, *, tty: bool):
-    """Docker's sig-proxy: our SIGINT/SIGTERM go to the container; SIGWINCH to the monitor."""
-    def to_container(signum, _frame):
-        try:
-            os.kill(container_pid, signum)
-        except ProcessLookupError:
-            pass
+class SignalProxy:
+    """Docker's sig-proxy: SIGINT/SIGTERM/SIGHUP go to the container, SIGWINCH to the monitor.
 
-    def to_monitor(signum, _frame):
-        try:
-            os.kill(monitor_pid, signum)
-        except ProcessLookupError:
-            pass
+    Installed *before* the container starts, so that no signal slips through in
+    between: one that arrives before the container's pid is known is held and
+    delivered as soon as it is.
+    """
 
-    saved = {}
-    wanted = {signal.SIGTERM: to_container, signal.SIGHUP: to_container}
-    if not tty:
-        wanted[signal.SIGINT] = to_container
-    else:
-        wanted[signal.SIGWINCH] = to_monitor
-    for sig, handler in wanted.items():
-        saved[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
+    def __init__(self, *, tty: bool):
+        self.tty = tty
+        self.pid = 0
+        self.monitor_pid = 0
+        self._pending: list[int] = []
+        self._saved: dict = {}
+
+    def __enter__(self):
+        wanted = [signal.SIGTERM, signal.SIGHUP] + ([signal.SIGWINCH] if self.tty else [signal.SIGINT])
+        for sig in wanted:
+            self._saved[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._saved.items():
             signal.signal(sig, handler)
+
+    def started(self, pid: int, monitor_pid: int) -> None:
+        self.pid, self.monitor_pid = pid, monitor_pid
+        pending, self._pending = self._pending, []
+        for sig in pending:
+            self._deliver(sig)
+
+    def _on_signal(self, signum, _frame):
+        if self.pid:
+            self._deliver(signum)
+        else:
+            self._pending.append(signum)
+
+    def _deliver(self, signum: int) -> None:
+        target = self.monitor_pid if signum == signal.SIGWINCH else self.pid
+        try:
+            os.kill(target, signum)
+        except ProcessLookupError:
+            pass
 
 
 def language() -> str:

@@ -150,6 +150,29 @@ def _link(payload: bytes) -> Link:
 
 # --- the socket -----------------------------------------------------------------------
 
+def socket_in_netns(syscalls, netns: str, kind: int = socket.SOCK_RAW) -> socket.socket:
+    """A NETLINK_ROUTE socket that talks to the network namespace at ``netns``.
+
+    A netlink socket talks to the netns its creator was in at socket(2) time, for
+    its whole life. So this thread joins that netns with setns(2), makes the
+    socket, and comes back; only the calling thread ever moves (a threaded web
+    server stays where it is). Close the socket soon: it keeps the netns alive.
+    """
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        target = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            syscalls.setns(target, CLONE_NEWNET)
+            try:
+                return socket.socket(socket.AF_NETLINK, kind | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+            finally:
+                syscalls.setns(own, CLONE_NEWNET)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
 class Rtnl:
     """One NETLINK_ROUTE socket, in the network namespace it was made in."""
 
@@ -161,28 +184,8 @@ class Rtnl:
 
     @classmethod
     def in_netns(cls, syscalls, netns: str) -> "Rtnl":
-        """A socket in the network namespace at ``netns`` (e.g. /proc/PID/ns/net).
-
-        A netlink socket talks to the netns its creator was in at socket(2) time,
-        for its whole life. So this thread joins that netns with setns(2), makes
-        the socket, and comes back; only the calling thread ever moves. Close the
-        socket soon: it keeps the namespace alive.
-        """
-        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            target = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                syscalls.setns(target, CLONE_NEWNET)
-                try:
-                    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
-                                         NETLINK_ROUTE)
-                finally:
-                    syscalls.setns(own, CLONE_NEWNET)
-            finally:
-                os.close(target)
-        finally:
-            os.close(own)
-        return cls(sock)
+        """A socket in the network namespace at ``netns`` (e.g. /proc/PID/ns/net)."""
+        return cls(socket_in_netns(syscalls, netns))
 
     def close(self) -> None:
         self.sock.close()
