@@ -34,6 +34,24 @@ class Runtime:
         from .image.images import ImageStore
         return ImageStore(self.config, publisher=self.publisher, syscalls=self.syscalls)
 
+    def image(self, ref: str):
+        """The image ref names; busybox:latest is rebuilt offline if it is missing."""
+        from .errors import ImageNotFound
+        try:
+            return self.images.resolve(ref)
+        except ImageNotFound:
+            if ref.removeprefix("docker.io/library/") not in ("busybox", "busybox:latest"):
+                raise
+        return self.images.ensure_base()
+
+    def list_images(self):
+        """Every image; a fresh onggi root gets its busybox:latest first."""
+        images = self.images.list()
+        if not any("busybox:latest" in i.tags for i in images):
+            self.images.ensure_base()
+            images = self.images.list()
+        return images
+
     @cached_property
     def cgroups(self):
         from .cgroups import open_manager

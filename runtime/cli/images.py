@@ -22,7 +22,7 @@ def images_setup(p) -> None:
 def images(args) -> int:
     rt = _runtime()
     rows = []
-    for image in rt.images.list():
+    for image in rt.list_images():
         names = image.tags or ["<none>:<none>"]
         for name in names:
             repo, _, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "<none>")

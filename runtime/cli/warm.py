@@ -62,9 +62,10 @@ def client(argv: list[str]):
 
 def _await(sock):
     import _signal
-    buf, pid = b"", 0
+    buf, pid, sent = b"", 0, []
 
     def forward(signum, _frame):
+        sent.append(signum)
         if pid:
             try:
                 os.kill(pid, signum)
@@ -78,6 +79,9 @@ def _await(sock):
         except InterruptedError:
             continue
         if not data:
+            terminating = [s for s in sent if s != _signal.SIGWINCH]
+            if pid and terminating:     # it died of the signal we passed on, as we would have
+                return 128 + terminating[-1]
             if pid:         # the worker died without a word: report like any crash
                 sys.stderr.write("onggi: the command's worker process died unexpectedly. "
                                  "Run again with ONGGI_NO_WARM=1 to see why\n")

@@ -30,7 +30,7 @@ HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 
 def create(rt, spec: ContainerSpec) -> "Container":
     """Resolve the image, write the container's files, publish container.created."""
-    image = rt.images.resolve(spec.image)
+    image = rt.image(spec.image)
     layers = [str(p) for p in rt.images.layer_dirs(image)]
     cid = rt.containers.new_id()
     process = resolve_process(spec, image.config, cid, rt.host_hostname())

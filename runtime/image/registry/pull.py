@@ -19,6 +19,7 @@ to ``progress``, which also gets status lines (str), and one ``image.pulled``.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -108,6 +109,7 @@ class _Fetcher:
 
     def __init__(self, rt, client, repo: str, ref: str, say):
         self.rt, self.client, self.repo, self.ref, self.say = rt, client, repo, ref, say
+        self._lock = threading.Lock()     # one publisher and one progress line at a time
 
     def fetch(self, desc: dict) -> None:
         digest = desc["digest"]
@@ -130,9 +132,11 @@ class _Fetcher:
         with blobs.writer() as w:
             self.client.fetch_blob(self.repo, digest, w, progress, size=total)
             w.commit(expected=digest)     # DigestMismatch, and nothing stored, if it is not
-        self.say(f"{short}: Pull complete")
+        with self._lock:
+            self.say(f"{short}: Pull complete")
 
     def _publish(self, digest: str, done: int, total: int) -> None:
         event = ImagePullProgress(id=self.ref, ref=self.ref, layer=digest, done=done, total=total)
-        self.rt.publisher.publish(event)
-        self.say(event)
+        with self._lock:
+            self.rt.publisher.publish(event)
+            self.say(event)

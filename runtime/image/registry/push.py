@@ -16,6 +16,7 @@ registries accept as they are.
 """
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -43,10 +44,16 @@ def push(rt, ref: str, *, progress: Callable[[object], None] | None = None) -> s
     say(f"The push refers to repository [{parsed.name}]")
     blobs = [image.manifest["config"], *image.layers]
 
+    lock = threading.Lock()
+
+    def tell(line: str) -> None:
+        with lock:
+            say(line)
+
     def send(desc: dict) -> None:
         digest, short = desc["digest"], Digest.parse(desc["digest"]).short
         if client.has_blob(repo, digest):
-            say(f"{short}: Layer already exists")
+            tell(f"{short}: Layer already exists")
             return
         location = None
         for other in sources.repos(parsed.domain, digest):
@@ -54,13 +61,13 @@ def push(rt, ref: str, *, progress: Callable[[object], None] | None = None) -> s
                 continue
             location = client.mount_blob(repo, digest, other)
             if location is None:
-                say(f"{short}: Mounted from {other}")
+                tell(f"{short}: Mounted from {other}")
                 return
             break          # the registry opened an upload instead: use it
         # The registry hashes what it receives and refuses a blob that is not its digest.
         with open(rt.images.blobs.path(digest), "rb") as stream:
             client.upload_blob(repo, digest, int(desc["size"]), stream, location)
-        say(f"{short}: Pushed")
+        tell(f"{short}: Pushed")
 
     try:
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(blobs))) as pool:

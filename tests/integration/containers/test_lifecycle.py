@@ -235,3 +235,34 @@ def _kill_tree(root_pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_logs_follow_until_the_container_stops(onggi):
+    cid = onggi("run", "-d", *NONE, "busybox", "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.2; done",
+                check=True).stdout.strip()
+    try:
+        out = onggi("logs", "-f", cid, timeout=20, check=True).stdout
+        assert out == "line 1\nline 2\nline 3\n"
+    finally:
+        onggi("rm", "-f", cid)
+
+
+def test_exec_detached_with_env_and_workdir(onggi):
+    cid = onggi("run", "-d", *NONE, "busybox", "sleep", "60", check=True).stdout.strip()
+    try:
+        onggi("exec", "-d", "-e", "WHO=exec", "-w", "/tmp", cid, "sh", "-c", "echo $WHO $(pwd) > /tmp/out",
+              check=True)
+        assert wait_for(lambda: onggi("exec", cid, "cat", "/tmp/out").stdout == "exec /tmp\n")
+        assert onggi("exec", "-u", "nobody", cid, "id", "-u", check=True).stdout == "65534\n"
+    finally:
+        onggi("rm", "-f", cid)
+
+
+def test_a_fresh_root_has_busybox_without_any_network(tmp_path, onggi):
+    env = dict(onggi.env, ONGGI_ROOT=str(tmp_path / "root"), ONGGI_RUN=str(tmp_path / "run"),
+               ONGGI_NO_WARM="1")
+    proc = subprocess.run([".venv/bin/onggi", "run", "--rm", *NONE, "busybox", "echo", "fresh"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and proc.stdout == "fresh\n", proc.stderr
+    images = subprocess.run([".venv/bin/onggi", "images"], capture_output=True, text=True, env=env).stdout
+    assert "busybox" in images and "latest" in images
