@@ -191,7 +191,7 @@ class NetworkManager:
         net = self.get(mode)
         if not net.is_bridge:
             raise InvalidArgument(f"invalid network '{mode}'")
-        published = self._published()
+        published = self._published() if spec.ports else []
         for mapping in spec.ports:
             portmod.check_unpublished(mapping, published)
             portmod.probe(mapping)
@@ -426,17 +426,19 @@ class NetworkManager:
         raise Conflict(f"no free /24 left in {AUTO_POOL} for a new network", hint="give one with --subnet")
 
     def _check_overlap(self, subnet: ipaddress.IPv4Network, mine: Network | None) -> None:
+        hint = ("set another subnet for the default network with ONGGI_BRIDGE_SUBNET"
+                if mine is not None and mine.builtin else "choose another --subnet")
         for net in self.store.bridges():
             if mine is not None and net.name == mine.name:
                 continue
             if subnet.overlaps(net.ip_network):
                 raise Conflict(f"invalid subnet {subnet}: it overlaps network {net.name} ({net.subnet})",
-                               hint="choose another --subnet")
+                               hint=hint)
         own = {mine.bridge} if mine is not None else set()
         for route, dev in bridge.host_routes(self.config.proc):
             if dev not in own and subnet.overlaps(route):
                 raise Conflict(f"invalid subnet {subnet}: it overlaps {route} routed via {dev} on this host",
-                               hint="choose another --subnet")
+                               hint=hint)
 
     def _bridge_index(self, net: Network) -> int:
         """The network's bridge ifindex, making the bridge first if the kernel has none (cheap when it has)."""

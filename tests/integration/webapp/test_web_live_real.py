@@ -104,14 +104,27 @@ def test_owner_leaving_cancels_a_paused_launch(web, sio, rt):
 
 
 def _term_text(c, term_id, until, timeout=10.0):
+    """Output of the terminal until UNTIL shows; answers the cursor-position queries
+    (ESC[6n) busybox's line editor sends, as xterm.js does in the browser."""
     out = ""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and until not in out:
         for msg in c.get_received():
             if msg["name"] == "term.output" and msg["args"][0]["id"] == term_id:
-                out += msg["args"][0]["data"]
+                data = msg["args"][0]["data"]
+                if "\x1b[6n" in data:
+                    c.emit("term.input", {"id": term_id, "data": "\x1b[1;5R"})
+                out += data
         time.sleep(0.02)
     return out
+
+
+def _type(c, term_id, line, until):
+    # Type like a person, a moment after the prompt: busybox's line editor reads a
+    # cursor report that arrives glued to the next keystrokes as one escape sequence.
+    time.sleep(0.3)
+    c.emit("term.input", {"id": term_id, "data": line + "\n"})
+    return _term_text(c, term_id, until)
 
 
 def test_terminal_exec_runs_hostname_on_a_real_pty(web, sio, api, rt):
@@ -120,14 +133,12 @@ def test_terminal_exec_runs_hostname_on_a_real_pty(web, sio, api, rt):
     ack = c.emit("term.open", {"container": cid, "rows": 30, "cols": 100}, callback=True)
     assert ack["ok"], ack
     term = ack["id"]
-    c.emit("term.input", {"id": term, "data": "hostname\n"})
-    assert cid[:12] in _term_text(c, term, cid[:12] + "\r\n")
-    c.emit("term.input", {"id": term, "data": "stty size\n"})
-    assert "30 100" in _term_text(c, term, "30 100")
+    assert "# " in _term_text(c, term, "# ")            # the prompt: the shell is reading
+    assert cid[:12] + "\r\n" in _type(c, term, "hostname", cid[:12] + "\r\n")
+    assert "30 100" in _type(c, term, "stty size", "30 100")
     assert c.emit("term.resize", {"id": term, "rows": 40, "cols": 120}, callback=True)["ok"]
     time.sleep(0.2)
-    c.emit("term.input", {"id": term, "data": "stty size\n"})
-    assert "40 120" in _term_text(c, term, "40 120")
+    assert "40 120" in _type(c, term, "stty size", "40 120")
     before = set(rt.container(cid)._cgroup().procs())
     assert len(before) >= 2                            # sleep and the exec'd sh
     assert c.emit("term.close", {"id": term}, callback=True)["ok"]
@@ -141,8 +152,8 @@ def test_terminal_run_it_and_closing_the_socket_removes_it(web, sio, rt):
     c = sio()
     ack = c.emit("term.open", {"image": "busybox", "cmd": ["sh"]}, callback=True)
     assert ack["ok"], ack
-    c.emit("term.input", {"id": ack["id"], "data": "echo $((6*7))\n"})
-    assert "42" in _term_text(c, ack["id"], "42\r\n")
+    assert "# " in _term_text(c, ack["id"], "# ")
+    assert "42\r\n" in _type(c, ack["id"], "echo $((6*7))", "42\r\n")
     name = ack["container"]
     assert rt.container(name).state.status.value == "running"
     c.disconnect()                                     # the tab closes

@@ -35,10 +35,11 @@ class FakeRegistry:
         self.auth = auth
         self.manifests: dict[tuple[str, str], tuple[bytes, str]] = {}
         self.blobs: dict[str, bytes] = {}
+        self.links: set[tuple[str, str]] = set()      # (repo, digest): blobs are per repository
         self.corrupt: set[str] = set()
         self.requests: list[dict] = []
         self.token_requests: list[dict] = []
-        self.uploads: dict[str, bytearray] = {}
+        self.uploads: dict[str, str] = {}           # upload id -> repository
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,20 +113,22 @@ class FakeRegistry:
                 if "uploads" in segs:
                     if self.command == "POST":
                         q = parse_qs(parts.query)
-                        if "mount" in q and q["mount"][0] in fake.blobs:
+                        if "mount" in q and (q["from"][0], q["mount"][0]) in fake.links:
+                            fake.links.add(("/".join(segs[2:segs.index("blobs")]), q["mount"][0]))
                             return self._reply(201)
                         uid = str(len(fake.uploads))
-                        fake.uploads[uid] = bytearray()
+                        fake.uploads[uid] = "/".join(segs[2:segs.index("blobs")])
                         return self._reply(202, headers={"Location": f"/v2/upload/{uid}"})
                 if segs[1:3] == ["v2", "upload"] and self.command == "PUT":
                     want = parse_qs(parts.query)["digest"][0]
                     if digest_of(body) != want:
                         return self._reply(400, b'{"errors":[{"code":"DIGEST_INVALID","message":"digest invalid"}]}')
                     fake.blobs[want] = body
+                    fake.links.add((fake.uploads[segs[3]], want))
                     return self._reply(201)
                 if "blobs" in segs:
                     digest = segs[-1]
-                    if digest not in fake.blobs:
+                    if ("/".join(segs[2:segs.index("blobs")]), digest) not in fake.links:
                         return self._reply(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
                     data = fake.blobs[digest]
                     if digest in fake.corrupt:
@@ -138,12 +141,13 @@ class FakeRegistry:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
         self.url = f"http://{self.address}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
-    def add_blob(self, data: bytes) -> dict:
+    def add_blob(self, data: bytes, repo: str = "app") -> dict:
         d = digest_of(data)
         self.blobs[d] = data
+        self.links.add((repo, d))
         return {"digest": d, "size": len(data)}
 
     def add_manifest(self, repo: str, tag: str, doc: dict, media_type: str) -> str:

@@ -1,0 +1,75 @@
+"""`onggi run --step` at a real terminal: explain, wait for Enter, report; q cancels cleanly."""
+import os
+import pty
+import re
+import select
+import time
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+def drive(env, answers, lang="en_US.UTF-8"):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.clear()
+        os.environ.update(env, LANG=lang)
+        os.execv(".venv/bin/onggi", [".venv/bin/onggi", "run", "--step", "--rm", "--network", "none",
+                                     "--name", "stepped", "busybox", "echo", "stepped-through"])
+    out = b""
+
+    def read_until(pattern, timeout=20):
+        nonlocal out
+        end = time.time() + timeout
+        while time.time() < end:
+            if re.search(pattern, out):
+                return True
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    return False
+        return False
+
+    for answer in answers:
+        assert read_until(rb"> $"), out.decode(errors="replace")[-400:]
+        os.write(fd, answer + b"\r")
+        out += b"<sent>"
+    end = time.time() + 20                    # the rest, until the program closes its terminal
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            out += data
+    _, status = os.waitpid(pid, 0)
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.decode(errors="replace")), os.waitstatus_to_exitcode(status)
+
+
+def test_step_through_all_six_steps(onggi):
+    text, code = drive(onggi.env, [b""] * 6)
+    assert code == 0, text
+    for i, name in enumerate(["rootfs", "cgroup", "namespaces", "network", "mounts", "exec"], 1):
+        assert f"[{i}/6] {name}" in text
+    assert "pid    " in text and "new" in text and "stepped-through" in text
+
+
+def test_korean_explanations(onggi):
+    text, code = drive(onggi.env, [b""] * 6, lang="ko_KR.UTF-8")
+    assert code == 0 and "오버레이" in text or "overlay 마운트" in text
+    assert "새로 만듦" in text
+
+
+def test_cancel_removes_everything_made(onggi, rt, onggi_config):
+    text, code = drive(onggi.env, [b"", b"", b"q"])
+    assert code == 125 and "cancelled before step 'namespaces'" in text
+    time.sleep(0.3)
+    assert rt.containers.ids() == []                  # --rm: the record went too
+    assert rt.cgroups.names() == []
+    assert str(onggi_config.containers_dir) not in open("/proc/self/mountinfo").read()
