@@ -62,8 +62,8 @@ def test_step_through_all_six_steps(onggi):
 
 def test_korean_explanations(onggi):
     text, code = drive(onggi.env, [b""] * 6, lang="ko_KR.UTF-8")
-    assert code == 0 and "오버레이" in text or "overlay 마운트" in text
-    assert "새로 만듦" in text
+    assert code == 0, text
+    assert "overlay 마운트" in text and "새로 만듦" in text and "호스트에서 본 컨테이너의 PID" in text
 
 
 def test_cancel_removes_everything_made(onggi, rt, onggi_config):
