@@ -266,3 +266,36 @@ def test_a_fresh_root_has_busybox_without_any_network(tmp_path, onggi):
     assert proc.returncode == 0 and proc.stdout == "fresh\n", proc.stderr
     images = subprocess.run([".venv/bin/onggi", "images"], capture_output=True, text=True, env=env).stdout
     assert "busybox" in images and "latest" in images
+
+
+def test_stats_no_stream(onggi):
+    cid = onggi("run", "-d", *NONE, "-m", "32m", "busybox", "sh", "-c", "while true; do :; done",
+                check=True).stdout.strip()
+    try:
+        out = onggi("stats", "--no-stream", cid, check=True).stdout.splitlines()
+        assert out[0].split()[:3] == ["CONTAINER", "ID", "NAME"]
+        row = out[1].split()
+        assert row[0] == cid[:12]
+        cpu = float(row[2].rstrip("%"))
+        assert cpu > 20                      # a busy loop shows up
+        assert row[5] == "32MiB"             # MEM USAGE / LIMIT: the limit read from the cgroup
+    finally:
+        onggi("rm", "-f", cid)
+
+
+def test_events_follows_the_log(onggi):
+    proc = subprocess.Popen([".venv/bin/onggi", "events", "--format", "json", "--filter", "type=container"],
+                            env=onggi.env, stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        onggi("run", "--rm", *NONE, "--name", "evented", "busybox", "true", check=True)
+        seen = []
+        end = time.monotonic() + 10
+        while time.monotonic() < end and "container.deleted" not in seen:
+            event = json.loads(proc.stdout.readline())
+            if event["type"] != "container.step":
+                seen.append(event["type"])
+        assert seen == ["container.created", "container.started", "container.exited", "container.deleted"]
+    finally:
+        proc.terminate()
+        proc.wait(5)
