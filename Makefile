@@ -8,9 +8,11 @@ ONGGI := $(VENV)/bin/onggi
 # Debian packages: the runtime's tools (busybox for the base image, iproute2 and
 # nftables for networking, graphviz for diagrams), the registry onggi serves, peers
 # the tests and benchmarks compare against (skopeo, umoci, runc, crun, podman),
-# Chromium and Korean fonts for the browser tests.
+# Chromium and Korean fonts for the browser tests, htpasswd (apache2-utils) for the
+# registry tests' basic auth.
 APT_PACKAGES := busybox-static iproute2 nftables graphviz docker-registry \
-	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk
+	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk \
+	apache2-utils
 
 .PHONY: setup apt venv npm base-image run test unit integration e2e bench clean
 

@@ -97,6 +97,12 @@ def onggi(onggi_config):
     return run
 
 
+@pytest.fixture
+def stop_warm(onggi_config):
+    """Stop the session's warm CLI server now (it restarts on the next CLI call)."""
+    return lambda: stop_warm_server(onggi_config)
+
+
 # --- teardown that trusts nothing ---------------------------------------------------
 
 def stop_warm_server(config) -> None:

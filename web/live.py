@@ -57,14 +57,15 @@ def disconnect(*_reason):
 @socketio.on("subscribe")
 @acked
 def subscribe(data):
-    """{"diagram": view, "lang": "ko", "query": {...}} or {"container": id}."""
+    """{"diagram": view, "lang": "ko", "query": {...}} (answer: its key and the SVG now;
+    later changes come as ``diagram`` events) or {"container": id}."""
     bridge = current_app.bridge
     if data.get("diagram"):
         query = {k: str(v) for k, v in (data.get("query") or {}).items() if k in ("container", "image") and v}
         key = bridge.subscribe(request.sid, data["diagram"], data.get("lang") or "ko", query)
         join_room(key)
-        emit("diagram", bridge.payload(key, bridge.render(data["diagram"], data.get("lang") or "ko", query)))
-        return {"key": key}
+        # The first SVG rides on the answer, so it can never arrive before the key it belongs to.
+        return {"key": key, "svg": bridge.render(data["diagram"], data.get("lang") or "ko", query)}
     if data.get("container"):
         c = current_app.runtime.container(data["container"])
         join_room(f"container:{c.id}")

@@ -19,7 +19,7 @@ import sys
 
 
 def _parser():
-    from runtime.cli import Parser
+    from runtime.cli.parser import Parser
     p = Parser(prog="onggi serve", description="Serve the lessons and live diagrams in a browser",
                add_help=False)
     p.add_argument("--help", action="help", help="show this help and exit")

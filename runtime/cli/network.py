@@ -82,11 +82,12 @@ def network(args) -> int:
                 print(f"onggi: {e.one_line()}", file=sys.stderr)
                 code = e.exit_code
         return code
-    if action == "connect":
-        nets.connect(args.network, rt.container(args.container))
-        return 0
-    if action == "disconnect":
-        nets.disconnect(args.network, rt.container(args.container), force=args.force)
+    if action in ("connect", "disconnect"):
+        network = nets.get(args.network).name          # Docker names the network first
+        if action == "connect":
+            nets.connect(network, rt.container(args.container))
+        else:
+            nets.disconnect(network, rt.container(args.container), force=args.force)
         return 0
     if not args.force:
         print("WARNING! This will remove all custom networks not used by at least one container.\n"

@@ -40,6 +40,8 @@ class NetworkPlugin(Protocol):
     (they are bind-mounted later), must push an undo action for everything it
     makes onto ``undo`` (run in reverse when the container stops or the launch
     fails), and returns a report of what the kernel now shows (read back).
+    A plugin may also have ``netns_path(record) -> str`` (``--network container:NAME``):
+    then the child is cloned into that network namespace instead of a new one.
     """
 
     def connect(self, record: Record, child: "process.Child", undo: list) -> dict: ...

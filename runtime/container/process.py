@@ -135,10 +135,14 @@ def open_container_pty() -> int:
     return master
 
 
-def lookup(cmd: str, env: tuple[str, ...]) -> str:
-    """Find cmd as execve will (inside the container): PATH search unless it has a '/'."""
+def lookup(cmd: str, env: tuple[str, ...], cwd: str = "/") -> str:
+    """Find cmd as execve will (inside the container): PATH search unless it has a '/'.
+
+    A relative path with a slash (``bin/app.sh``) is relative to the working
+    directory, as runc resolves it.
+    """
     if "/" in cmd:
-        candidates = [cmd]
+        candidates = [os.path.join(cwd, cmd)]
     else:
         path = next((e[5:] for e in env if e.startswith("PATH=")), "")
         candidates = [os.path.join(d or ".", cmd) for d in path.split(":")]
@@ -165,7 +169,7 @@ def become(syscalls, plan: InitPlan) -> None:
         env.append(f"HOME={user.home}")
     cwd = plan.cwd or "/"
     os.makedirs(cwd, exist_ok=True)             # runc creates a missing working dir
-    path = lookup(plan.args[0], tuple(env))
+    path = lookup(plan.args[0], tuple(env), cwd)
     # Capabilities: shrink the bounding set first (needs CAP_SETPCAP, which a
     # setuid to non-root would take away), then change user, then set the rest.
     keep = plan.capabilities

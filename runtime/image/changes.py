@@ -69,7 +69,7 @@ def _is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == WHITEOUT_DEVICE
 
 
-def _lookup(lowers: list[Path], rel: str, syscalls) -> os.stat_result | None:
+def lookup(lowers: list[Path], rel: str, syscalls) -> os.stat_result | None:
     """lstat of ``rel`` as the merged lower stack shows it, or None if it is not visible."""
     parts = rel.split("/")
     for layer in lowers:
@@ -94,7 +94,7 @@ def _lookup(lowers: list[Path], rel: str, syscalls) -> os.stat_result | None:
 
 
 def _visible(lowers: list[Path], rel: str, syscalls) -> bool:
-    return _lookup(lowers, rel, syscalls) is not None
+    return lookup(lowers, rel, syscalls) is not None
 
 
 def _lower_names(lowers: list[Path], rel: str, syscalls) -> set[str]:

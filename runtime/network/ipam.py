@@ -16,13 +16,12 @@ leases whose container has no monitor left.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from ..errors import Conflict, InvalidArgument
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(NamedTuple):
     """One container's endpoint on one network: its address and what was made for it."""
     address: str                  # "10.88.0.2"
     container: str                # full container id
@@ -36,13 +35,13 @@ class Lease:
     hosts_file: str = ""          # the container's /etc/hosts on the host (rewritten for peers)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = self._asdict()
         d["ports"] = [list(p) for p in self.ports]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Lease":
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in d.items() if k in cls._fields}
         known["ports"] = tuple(tuple(p) for p in known.get("ports", ()))
         return cls(**known)
 
@@ -102,10 +101,17 @@ def overlaps(subnet: ipaddress.IPv4Network, others) -> ipaddress.IPv4Network | N
     return None
 
 
-@dataclass
 class LeaseTable:
     """The leases of one network, by address (what leases.json holds)."""
-    leases: dict[str, Lease] = field(default_factory=dict)
+
+    def __init__(self, leases: dict[str, Lease] | None = None):
+        self.leases: dict[str, Lease] = leases if leases is not None else {}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LeaseTable) and self.leases == other.leases
+
+    def __repr__(self) -> str:
+        return f"LeaseTable({self.leases!r})"
 
     @classmethod
     def from_json(cls, data: dict) -> "LeaseTable":

@@ -24,7 +24,7 @@ import secrets
 from .. import events
 from ..errors import (Conflict, ContainerNotFound, InvalidArgument, NetworkInUse, NetworkNotFound,
                       NotFound)
-from . import bridge, endpoint, hosts, nft, ports as portmod
+from . import bridge, endpoint, hosts, ports as portmod
 from .ipam import Lease, mac_for, overlaps, parse_gateway, parse_subnet, default_gateway
 from .store import Network, NetworkStore, validate_name
 
@@ -139,10 +139,12 @@ class NetworkManager:
         net = self.get(ref)
         record = self._record(container)
         mode = record.spec.network
-        if not net.is_bridge or mode in ("none", "host") or mode.startswith("container:"):
+        if not net.is_bridge:
+            raise Conflict(f"cannot connect container {record.name} to the {net.name} network",
+                           hint="connect it to a bridge network ('onggi network ls')")
+        if mode in ("none", "host") or mode.startswith("container:"):
             raise Conflict(f"cannot connect container {record.name} to network {net.name}: "
-                           f"it uses --network {mode}" if net.is_bridge else
-                           f"cannot connect container {record.name} to the {net.name} network",
+                           f"it uses --network {mode}",
                            hint="only containers on bridge networks can join other bridge networks")
         with self.store.lock():
             names = self.networks_of(record)
@@ -157,6 +159,7 @@ class NetworkManager:
             report = self.attach(net.name, record, state.pid, ifname=ifname, default_route=False)
             return {**report, **self.read_back(state.pid, [report])}
         except BaseException:
+            self.detach(record, only=net.name)
             with self.store.lock():
                 self._save_networks_of(record, [n for n in self.networks_of(record) if n != net.name])
             raise
@@ -221,10 +224,8 @@ class NetworkManager:
         with self.store.lock():
             tables = self.store.all_leases()
             table = tables[net.name][1]
-            stale = [lease for lease in table.of(record.id)]
-            for lease in stale:                   # a previous run's, not released (killed monitor)
-                table.release(lease.container)
-            published = [p for _n, t in tables.values() for lease in t.leases.values() for p in lease.ports]
+            stale = table.release(record.id)      # a previous run's, never released (killed monitor)
+            published = self._published(tables) if ports else []
             mappings = []
             try:
                 for m in ports:
@@ -250,10 +251,10 @@ class NetworkManager:
                 lease.container for lease in table.leases.values()) if net.user_defined else set()))
         address = ipaddress.IPv4Interface(f"{lease.address}/{net.ip_network.prefixlen}")
         host_veth = endpoint.wire(self.syscalls, pid=pid, veth=veth, ifname=ifname, mac=lease.mac,
-                             bridge_index=bridge_index, address=address,
-                             gateway=net.gateway if default_route else None,
-                             alias_text=endpoint.alias(self.config.bridge_prefix, record.id),
-                             proc=self.config.proc)
+                                  bridge_index=bridge_index, address=address,
+                                  gateway=net.gateway if default_route else None,
+                                  alias_text=endpoint.alias(self.config.bridge_prefix, record.id),
+                                  proc=self.config.proc)
         self.publisher.publish(events.NetworkConnected(
             id=net.id, network=net.name, container=record.id, host_veth=veth, container_veth=ifname,
             address=str(address)))
@@ -314,9 +315,9 @@ class NetworkManager:
         record, state = container.record, container.state
         running = state.status.value == "running" and bool(state.pid)
         mode = record.spec.network
-        doc = {"Bridge": "", "SandboxID": "", "SandboxKey": endpoint.netns_path(state.pid, self.config.proc)
-               if running else "", "HairpinMode": False, "Ports": {}, "IPAddress": "", "Gateway": "",
-               "IPPrefixLen": 0, "MacAddress": "", "Networks": {}}
+        sandbox = endpoint.netns_path(state.pid, self.config.proc) if running else ""
+        doc = {"Bridge": "", "SandboxID": "", "SandboxKey": sandbox, "HairpinMode": False, "Ports": {},
+               "IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "MacAddress": "", "Networks": {}}
         if mode.startswith("container:"):
             return doc
         for name in self.networks_of(record):
@@ -397,9 +398,11 @@ class NetworkManager:
         except (ContainerNotFound, OSError):
             return False
 
-    def _published(self) -> list[tuple]:
-        return [p for _n, t in self.store.all_leases().values() for lease in t.leases.values()
-                if self._alive(lease.container) for p in lease.ports]
+    def _published(self, tables=None) -> list[tuple]:
+        """Host ports held by containers that still have a monitor (a dead one's lease holds none)."""
+        tables = tables if tables is not None else self.store.all_leases()
+        return [p for _n, t in tables.values() for lease in t.leases.values()
+                if lease.ports and self._alive(lease.container) for p in lease.ports]
 
     def _refresh_hosts(self, tables, containers) -> None:
         """Rewrite the /etc/hosts of these containers from the leases (under the lock)."""
@@ -462,6 +465,7 @@ class NetworkManager:
         return index
 
     def _remove_bridge(self, net: Network) -> None:
+        from . import nft
         bridge.delete(net.bridge)
         if any(bridge.ifindex(n.bridge) is not None for n in self.store.bridges()):
             self._apply_nft()
@@ -473,6 +477,7 @@ class NetworkManager:
             orig.unlink()
 
     def _apply_nft(self, tables=None) -> None:
+        from . import nft          # (subprocess and json: only when rules change)
         tables = tables if tables is not None else self.store.all_leases()
         published = [nft.Published(lease.container, hip, hport, lease.address, port, proto)
                      for _n, t in tables.values() for lease in t.leases.values()

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(NamedTuple):
     """One -p mapping of a running container: HOST_IP:HOST_PORT/PROTO -> ADDRESS:PORT."""
     container: str
     host_ip: str
@@ -98,7 +97,7 @@ def ruleset(table: str, networks, published=()) -> str:
 
 def apply(text: str) -> None:
     """Load ruleset text in one transaction (all or nothing)."""
-    proc = subprocess.run(["nft", "-f", "-"], input=text, capture_output=True, text=True)
+    proc = _nft(["-f", "-"], text)
     if proc.returncode != 0:
         first = (proc.stderr.strip().splitlines() or ["nft failed"])[0]
         raise OSError(proc.returncode, f"nft -f: {first}")
@@ -106,13 +105,16 @@ def apply(text: str) -> None:
 
 def delete(table: str) -> bool:
     """``nft delete table inet TABLE``; False if there was none."""
-    proc = subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True, text=True)
-    return proc.returncode == 0
+    return _nft(["delete", "table", "inet", table]).returncode == 0
 
 
-def exists(table: str) -> bool:
-    proc = subprocess.run(["nft", "list", "table", "inet", table], capture_output=True, text=True)
-    return proc.returncode == 0
+def _nft(args: list[str], text: str | None = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["nft", *args], input=text, capture_output=True, text=True)
+    except FileNotFoundError:
+        from ..errors import Unsupported
+        raise Unsupported("cannot set up the network's NAT rules: the nft command is missing",
+                          hint="install Debian's nftables package ('make setup' does)") from None
 
 
 def read_published(table: str) -> list[Published]:
@@ -121,8 +123,11 @@ def read_published(table: str) -> list[Published]:
     Read back from the kernel, not from onggi's files: this is what the
     topology view shows as ports.
     """
-    proc = subprocess.run(["nft", "-j", "list", "chain", "inet", table, "published"],
-                          capture_output=True, text=True)
+    try:
+        proc = subprocess.run(["nft", "-j", "list", "chain", "inet", table, "published"],
+                              capture_output=True, text=True)
+    except FileNotFoundError:
+        return []
     if proc.returncode != 0:
         return []
     return parse_published(json.loads(proc.stdout or "{}"))

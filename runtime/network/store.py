@@ -22,9 +22,9 @@ import os
 import secrets
 import shutil
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import Conflict, InvalidArgument, NetworkNotFound
 from .ipam import LeaseTable, default_gateway, parse_subnet
@@ -34,8 +34,7 @@ _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.
 IFNAMSIZ = 15          # a Linux interface name is at most 15 bytes (IFNAMSIZ - 1)
 
 
-@dataclass(frozen=True)
-class Network:
+class Network(NamedTuple):
     name: str
     id: str
     driver: str = "bridge"        # "bridge", or "host"/"null" for the two pseudo-networks
@@ -69,7 +68,7 @@ class Network:
         return ipaddress.IPv4Interface(f"{self.gateway}/{self.ip_network.prefixlen}")
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = self._asdict()
         d["labels"] = dict(self.labels)
         return d
 
@@ -132,7 +131,7 @@ class NetworkStore:
             except (OSError, ValueError):
                 continue
             d["labels"] = tuple(sorted((d.get("labels") or {}).items()))
-            out.append(Network(**{k: v for k, v in d.items() if k in Network.__dataclass_fields__}))
+            out.append(Network(**{k: v for k, v in d.items() if k in Network._fields}))
         return out
 
     def bridges(self) -> list[Network]:

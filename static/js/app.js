@@ -121,6 +121,8 @@ function subscribe() {
   socket.emit("subscribe", { diagram: live.view, lang: lang(), query }, (ack) => {
     if (ack.error) { $("diagram").textContent = errorText({ message: ack.error, hint: ack.hint }); return; }
     live.key = ack.key;
+    $("diagram").innerHTML = "";          // a new view or language: nothing to compare with
+    putSvg($("diagram"), ack.svg);
   });
   for (const b of document.querySelectorAll(".view-tabs button")) b.classList.toggle("active", b.dataset.view === live.view);
   $("diagram").dataset.view = live.view;

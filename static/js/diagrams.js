@@ -24,8 +24,6 @@ export function putSvg(box, svg, before = undefined) {
   box.innerHTML = svg;
   const el = box.querySelector("svg");
   if (!el) return [];
-  el.removeAttribute("width");
-  el.removeAttribute("height");
   el.setAttribute("preserveAspectRatio", "xMidYMin meet");
   const changed = [];
   if (old.size === 0 && before === undefined) return changed;     // first render: nothing to compare

@@ -10,6 +10,7 @@ loaded from an `onggi save` archive.
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,13 +41,15 @@ events_logger = "file"
 
 
 @pytest.fixture
-def bench_dir(tmp_path):
-    yield tmp_path
+def bench_dir():
+    # podman refuses a runroot path longer than 50 characters: pytest's tmp_path is too long.
+    path = Path(tempfile.mkdtemp(prefix="onggi-bb-"))
+    yield path
     with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f if line.split()[4].startswith(str(tmp_path))]
+        points = [line.split()[4] for line in f if line.split()[4].startswith(str(path))]
     for point in sorted(points, key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
-    shutil.rmtree(tmp_path, ignore_errors=True)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_rebuild_nothing_changed_vs_podman(onggi, onggi_config, bench_dir):

@@ -69,9 +69,8 @@ def test_stale_code_is_never_served(onggi, onggi_config):
         os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def test_no_warm_means_no_server(onggi, onggi_config):
-    from conftest import stop_warm_server
-    stop_warm_server(onggi_config)
+def test_no_warm_means_no_server(onggi, onggi_config, stop_warm):
+    stop_warm()
     for _ in range(50):
         if not os.path.exists(onggi_config.run / "cli.sock"):
             break

@@ -115,3 +115,17 @@ def test_token_auth(onggi, rt, token_registry):
     pulled = onggi("pull", ref)
     assert pulled.returncode == 0, pulled.stderr
     assert onggi("run", "--rm", ref, "echo", "token ok", check=True).stdout == "token ok\n"
+
+
+def test_from_an_image_that_is_only_in_the_registry_pulls_it(onggi, rt, registry, tmp_path):
+    base = f"{registry.address}/bases/busybox:1"
+    onggi("tag", "busybox", base, check=True)
+    onggi("push", base, check=True)
+    onggi("rmi", base, check=True)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(f"FROM {base}\nRUN echo pulled-base > /m\n")
+    out = onggi("build", "-t", "frompull:1", ctx, check=True, timeout=120).stdout
+    assert f"pulling {base}: not in the image store" in out
+    assert rt.images.resolve(base).id == rt.images.resolve("busybox").id
+    assert onggi("run", "--rm", "frompull:1", "cat", "/m", check=True).stdout == "pulled-base\n"

@@ -19,8 +19,7 @@ def svg_text(diagram) -> str:
 def test_a_container_started_in_a_terminal_appears_in_the_browser(web, sio, onggi):
     c = sio()
     wait_for(c, "backlog")
-    assert c.emit("subscribe", {"diagram": "namespaces", "lang": "en"}, callback=True)["ok"]
-    wait_for(c, "diagram")
+    assert "host" in c.emit("subscribe", {"diagram": "namespaces", "lang": "en"}, callback=True)["svg"]
     cid = onggi("run", "-d", "--name", "from-cli", "busybox", "sleep", "300", check=True).stdout.strip()
     started = wait_for(c, "event", lambda e: e["type"] == "container.started" and e["id"] == cid)
     assert started["data"]["name"] == "from-cli"

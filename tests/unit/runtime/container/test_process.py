@@ -30,6 +30,7 @@ def test_lookup_finds_on_path_and_reports_like_docker(tmp_path):
     with pytest.raises(errors.CommandNotFound) as info:
         process.lookup("/no/such", ())
     assert info.value.exit_code == 127
+    assert process.lookup(f"{tmp_path.name}/tool", (), cwd=str(tmp_path.parent)) == str(exe)
 
 
 def test_errors_cross_the_channel_with_their_class():
@@ -52,7 +53,7 @@ def test_become_drops_capabilities_before_changing_user(tmp_path):
                                 user="1000:1000", hostname="box",
                                 capabilities=caps.mask(caps.DOCKER_DEFAULT))
         try:
-            process.lookup = lambda cmd, env: cmd        # no /bin/true needed in the fake root
+            process.lookup = lambda cmd, env, cwd="/": cmd    # no /bin/true needed in the fake root
             process.become(fake, plan)
             os.write(w, json.dumps([list(map(str, c)) for c in fake.calls]).encode())
         finally:

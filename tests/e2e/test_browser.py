@@ -1,0 +1,166 @@
+"""The page in Chromium: token, live diagrams from the page and from the CLI, a step-through,
+the terminal, both languages and the presenter mode. Screenshots go to tests/artifacts/."""
+import re
+
+import pytest
+
+from .conftest import TOKEN
+
+pytestmark = [pytest.mark.root, pytest.mark.e2e]
+
+
+def open_dashboard(page, server, lang="ko"):
+    page.goto(server["url"])
+    page.evaluate(f"localStorage.setItem('onggi.lang', '{lang}'); localStorage.setItem('onggi.presenter', '0')")
+    page.goto(server["base"] + "/#live")
+    page.wait_for_selector("#conn.on")
+    page.wait_for_selector("#diagram svg")
+
+
+def test_the_page_refuses_without_the_token(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(server["base"] + "/")
+    assert response.status == 401
+    assert "토큰이 필요합니다" in page.content()
+    assert page.goto(server["base"] + "/api/containers").status == 401
+    context.close()
+
+
+def test_token_link_opens_the_dashboard_and_drops_the_token(page, server, shot):
+    open_dashboard(page, server)
+    assert TOKEN not in page.url
+    cookie = [c for c in page.context.cookies() if c["name"] == "onggi_token"][0]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.inner_text("#conn") == "연결됨"
+    shot(page, "01-dashboard-ko")
+
+
+def test_run_from_the_page_shows_in_namespaces_and_network(page, server, onggi, shot):
+    open_dashboard(page, server)
+    page.fill("#run-form input[name=name]", "e2e-page")
+    page.fill("#run-form input[name=network]", "bridge")
+    page.fill("#run-form input[name=memory]", "48m")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#containers li[data-id] >> text=e2e-page")
+    cid = page.get_attribute("#containers li:has-text('e2e-page')", "data-id")
+    page.wait_for_selector(f"#diagram [id='ns-{cid[:12]}']")
+    assert "e2e-page" in onggi("ps").stdout                  # the CLI sees it too
+    shot(page, "02-namespaces-from-page")
+    page.click(".view-tabs button[data-view=network]")
+    page.wait_for_selector(f"#diagram [id='net-c-{cid[:12]}']")
+    assert page.locator("#diagram g.edge[id^='net-cable-']").count() >= 1      # the veth cable
+    shot(page, "03-network-from-page")
+    page.click(".view-tabs button[data-view=cgroups]")
+    page.wait_for_selector(f"#diagram [id='cg-{cid[:12]}']")
+    assert "48.0 MiB" in page.inner_text("#diagram")
+    shot(page, "04-cgroups")
+    page.click("#containers li:has-text('e2e-page') button.danger")
+    page.wait_for_selector(f"#containers li[data-id='{cid}']", state="detached")
+    assert "e2e-page" not in onggi("ps", "-a").stdout
+
+
+def test_a_container_from_the_cli_appears_without_reload(page, server, onggi, shot):
+    open_dashboard(page, server, lang="en")
+    cid = onggi("run", "-d", "--name", "e2e-cli", "--network", "bridge", "busybox", "sleep", "300",
+                check=True).stdout.strip()
+    page.wait_for_selector(f"#diagram [id='ns-{cid[:12]}']", timeout=5000)
+    page.wait_for_selector("#events li:has-text('container.started')")
+    page.wait_for_selector("#containers li:has-text('e2e-cli')")
+    shot(page, "05-namespaces-from-cli-en")
+    page.click(".view-tabs button[data-view=network]")
+    page.wait_for_selector(f"#diagram [id='net-c-{cid[:12]}']")
+    page.click(".view-tabs button[data-view=layers]")
+    page.wait_for_selector(f"#diagram [id='layer-{cid[:12]}-upper']")
+    page.click(f"#diagram [id='layer-{cid[:12]}-upper']")          # opens that container's stack
+    page.wait_for_selector(f"#diagram [id='layer-{cid[:12]}-merged']")
+    page.click("#diagram g.node[id^='layer-']:not([id$='-merged']):not([id$='-upper']):not([id$='-init'])")
+    page.wait_for_selector("#layer-files li.change")
+    page.click("#layer-files li.change:has-text('/bin/busybox')")
+    page.wait_for_selector("#layer-content:has-text('/bin/busybox')")
+    shot(page, "06-layers-container")
+    onggi("rm", "-f", cid, check=True)
+    page.click(".view-tabs button[data-view=namespaces]")
+    page.wait_for_selector(f"#diagram [id='ns-{cid[:12]}']", state="detached")
+
+
+def test_step_through_a_launch_and_watch_it_from_another_browser(page, browser, server, onggi, shot):
+    open_dashboard(page, server)
+    page.goto(server["base"] + "/#step")
+    page.fill("#step-form input[name=cmd]", "sleep 300")
+    page.fill("#step-form input[name=network]", "bridge")
+    page.fill("#step-form input[name=room]", "e2e")
+    page.click("#step-form button[type=submit]")
+    # A second browser watches the same room.
+    watcher_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    watcher = watcher_ctx.new_page()
+    watcher.goto(server["url"])
+    watcher.goto(server["base"] + "/#step")
+    watcher.wait_for_selector("#conn.on")
+    watcher.fill("#step-form input[name=room]", "e2e")
+    watcher.click("#step-join")
+    names = ["rootfs", "cgroup", "namespaces", "network", "mounts", "exec"]
+    for i, name in enumerate(names):
+        page.wait_for_selector(f"#step-title:has-text('{i + 1}/6 {name}')")
+        page.wait_for_selector("#step-next:not([disabled])")
+        assert page.inner_text("#step-syscall")
+        if i == 2:
+            assert "새 네임스페이스" in page.inner_text("#step-text")
+            shot(page, "07-step-before-namespaces")
+        page.click("#step-next")
+        page.wait_for_selector(f".step-list li.done:has-text('{name}')")
+        if name == "namespaces":
+            box = "[data-snap=namespaces]"
+            page.wait_for_selector(f"{box} g.changed")        # what the step changed, highlighted
+            shot(page, "08-step-after-namespaces")
+            watcher.wait_for_selector(".step-list li.done:has-text('namespaces')")
+            assert watcher.is_disabled("#step-next")
+            shot(watcher, "09-step-watcher")
+    page.wait_for_selector("#step-status.started")
+    page.click("#step-back")
+    page.wait_for_selector("#step-note:visible")
+    assert "되돌릴 수 없습니다" in page.inner_text("#step-note")
+    shot(page, "10-step-back")
+    watcher.wait_for_selector("#step-note:visible")
+    watcher_ctx.close()
+    cid = [line.split()[0] for line in onggi("ps").stdout.splitlines()[1:]]
+    assert cid, "the stepped container runs"
+    onggi("rm", "-f", *cid, check=True)
+
+
+def test_terminal_runs_hostname(page, server, onggi, shot):
+    cid = onggi("run", "-d", "--name", "e2e-term", "busybox", "sleep", "300", check=True).stdout.strip()
+    open_dashboard(page, server)
+    page.goto(server["base"] + "/#term")
+    page.wait_for_selector(f"#term-container option[value='{cid}']", state="attached")
+    page.select_option("#term-container", cid)
+    page.click("#term-form button[type=submit]")
+    page.wait_for_selector(".xterm-rows:has-text('/ #')")
+    page.wait_for_timeout(300)
+    page.keyboard.type("hostname\n")
+    page.wait_for_function(f"document.querySelector('.xterm-rows').textContent.split('{cid[:12]}').length > 1")
+    shot(page, "11-terminal-hostname")
+    page.click("#term-close")
+    onggi("rm", "-f", cid, check=True)
+
+
+def test_language_switch_and_presenter_mode(page, server, shot):
+    open_dashboard(page, server)
+    assert page.inner_text("nav a[data-tab=live]") == "실시간 보기"
+    page.click("#lang-toggle")
+    assert page.inner_text("nav a[data-tab=live]") == "Live"
+    page.wait_for_function("document.querySelector('#diagram svg') && "
+                           "document.querySelector('#diagram').textContent.includes('host')")
+    page.click("#presenter-toggle")
+    assert "presenter" in page.get_attribute("body", "class")
+    size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
+    assert float(re.sub("px", "", page.evaluate("getComputedStyle(document.body).fontSize"))) >= 20, size
+    shot(page, "12-presenter-en")
+    page.click("#presenter-toggle")
+    page.click("#lang-toggle")
+
+
+def test_lessons_placeholder(page, server):
+    page.goto(server["url"])
+    page.goto(server["base"] + "/lessons")
+    assert "강의" in page.inner_text("h2")
