@@ -5,6 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ONGGI := $(VENV)/bin/onggi
 
+# The containers-vs-VMs lesson's real VM (runtime/vm): qemu and a Debian kernel,
+# installed first and without their recommends (qemu's are a whole graphics stack,
+# the kernel's apparmor and firmware). No bootloader: qemu boots the vmlinuz itself.
+APT_NO_RECOMMENDS := qemu-system-x86 linux-image-amd64
+
 # Debian packages: the runtime's tools (busybox for the base image, iproute2 and
 # nftables for networking, graphviz for diagrams), the registry onggi serves, peers
 # the tests and benchmarks compare against (skopeo, umoci, runc, crun, podman),
@@ -12,13 +17,20 @@ ONGGI := $(VENV)/bin/onggi
 # registry tests' basic auth.
 APT_PACKAGES := busybox-static iproute2 nftables graphviz docker-registry \
 	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk \
-	apache2-utils
+	apache2-utils $(APT_NO_RECOMMENDS)
 
 .PHONY: setup apt venv npm base-image run test unit integration e2e bench clean
 
 setup: apt venv npm base-image
 
 apt:
+	@missing=$$(for p in $(APT_NO_RECOMMENDS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages (without recommends):" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 	@missing=$$(for p in $(APT_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \

@@ -36,7 +36,9 @@ class Config:
     # Networking: the default bridge's name and subnet, and the prefix of bridges
     # that user-defined networks get. Tests use their own.
     bridge_name: str = "onggi0"
-    bridge_subnet: str = "10.88.0.0/16"
+    # Not Docker's 172.17/16, podman's 10.88/16, libvirt's 192.168.122/24 or the
+    # usual Kubernetes ranges, so onggi can live beside all of them.
+    bridge_subnet: str = "10.213.0.0/16"
     bridge_prefix: str = "onggi"
     nft_table: str = "onggi"
     proc: Path = Path("/proc")

@@ -50,6 +50,7 @@ VERBS = {
     "logout": ("registry", "Log out from a registry"),
     "network": ("network", "Manage networks"),
     "system": ("system", "Manage onggi (df, prune, init)"),
+    "demo": ("demo", "Live lesson demos: a VM beside a container, chroot vs namespaces"),
 }
 
 

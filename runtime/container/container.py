@@ -45,6 +45,8 @@ def create(rt, spec: ContainerSpec) -> "Container":
                  mounts=[{"destination": v.target, "type": "bind", "source": v.source,
                           "options": ["rbind", "ro" if v.readonly else "rw"]} for v in spec.volumes],
                  annotations={"org.onggi.image": spec.image, "org.onggi.name": spec.name or ""})
+    if spec.network.startswith("container:"):
+        _point_netns_at(rt, oci, spec.network.partition(":")[2])
     record = rt.containers.create(
         {"id": cid, "created": _now(), "image": spec.image, "image_id": image.id,
          "spec": spec, "process": process, "layers": layers},
@@ -56,6 +58,16 @@ def create(rt, spec: ContainerSpec) -> "Container":
 def _namespaces(spec) -> list[str]:
     kinds = ["pid", "mnt", "uts", "ipc", "cgroup"]
     return kinds if spec.network == "host" else kinds + ["net"]
+
+
+def _point_netns_at(rt, oci: dict, ref: str) -> None:
+    """--network container:NAME joins NAME's network namespace: say which, as runc reads it."""
+    try:
+        pid = rt.container(ref).state.pid
+    except Exception:        # noqa: BLE001 - validate() reports a missing container
+        return
+    if pid:
+        oci["linux"]["namespaces"].append({"type": "network", "path": f"/proc/{pid}/ns/net"})
 
 
 def _default_caps():

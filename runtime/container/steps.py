@@ -38,7 +38,8 @@ STEPS = (
          "process numbers, mounts, hostname, IPC and network. It waits until we are ready.",
          "새 네임스페이스(namespace) 안에 컨테이너의 첫 프로세스를 만듭니다. 프로세스 번호, "
          "마운트, 호스트 이름, IPC, 네트워크를 따로 갖게 됩니다. 준비가 끝날 때까지 기다립니다."),
-    Step("network", "ip link add vethX type veth peer eth0; ip link set eth0 netns PID; ip addr add",
+    Step("network", "ip link add vethX master onggi0 type veth peer name eth0 netns PID; "
+         "ip addr add ... dev eth0; ip route add default via GATEWAY",
          "Wire the network namespace: loopback up, and on a bridge network a virtual cable "
          "(a veth pair) from the host's bridge into the container, with an address and a route.",
          "네트워크 네임스페이스를 연결합니다. 루프백(lo)을 켜고, 브리지 네트워크라면 가상 랜선"

@@ -35,6 +35,9 @@ class RecordingSyscalls:
     def pivot_root(self, new_root, put_old):
         self._record("pivot_root", str(new_root), str(put_old))
 
+    def chroot(self, path):
+        self._record("chroot", str(path))
+
     def unshare(self, flags):
         self._record("unshare", flags)
 

@@ -101,6 +101,10 @@ class Syscalls:
         ret = self.libc.syscall(self._nr["pivot_root"], _path(new_root), _path(put_old))
         self._check(ret, new_root)
 
+    def chroot(self, path) -> None:
+        """chroot(2): change this process's root directory (not its cwd: chdir("/") after)."""
+        os.chroot(path)
+
     # -- namespaces and processes --------------------------------------------------
     def unshare(self, flags: int) -> None:
         self._check(self.libc.unshare(flags))

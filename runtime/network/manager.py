@@ -238,10 +238,21 @@ class NetworkManager:
                     sock.close()
                 raise
             veth = endpoint.new_veth_name()
-            lease = table.take(net.ip_network, ipaddress.IPv4Address(net.gateway), lambda a: Lease(
-                address=str(a), container=record.id, name=record.name, hostname=record.process.hostname,
-                endpoint=secrets.token_hex(32), veth=veth, ifname=ifname, mac=mac_for(a),
-                ports=tuple(mappings), hosts_file=str(record.dir / "hosts")))
+
+            def lease_for(address) -> Lease:
+                return Lease(address=str(address), container=record.id, name=record.name,
+                             hostname=record.process.hostname, endpoint=secrets.token_hex(32), veth=veth,
+                             ifname=ifname, mac=mac_for(address), ports=tuple(mappings),
+                             hosts_file=str(record.dir / "hosts"))
+            gateway = ipaddress.IPv4Address(net.gateway)
+            try:
+                lease = table.take(net.ip_network, gateway, lease_for)
+            except Conflict:
+                # The subnet looks full: free the leases of containers that have no
+                # monitor any more (a reboot, a killed monitor), then try once more.
+                for dead in [x for x in table.leases.values() if not self._alive(x.container)]:
+                    del table.leases[dead.address]
+                lease = table.take(net.ip_network, gateway, lease_for)
             self.store.save_leases(net, table)
             if sockets is not None:
                 sockets.extend(held)
@@ -343,9 +354,6 @@ class NetworkManager:
                 for host_ip, host_port, port, proto in lease.ports:
                     doc["Ports"].setdefault(f"{port}/{proto}", []).append(
                         {"HostIp": host_ip, "HostPort": str(host_port)})
-        if not running:
-            for m in record.spec.ports:
-                doc["Ports"].setdefault(f"{m.port}/{m.proto}", None)
         return doc
 
     def prune(self, live_ids) -> list[str]:

@@ -146,7 +146,7 @@ def _link(payload: bytes) -> Link:
 
 # --- the socket -----------------------------------------------------------------------
 
-def socket_in_netns(syscalls, netns: str, kind: int = socket.SOCK_RAW) -> socket.socket:
+def socket_in_netns(syscalls, netns: str) -> socket.socket:
     """A NETLINK_ROUTE socket that talks to the network namespace at ``netns``.
 
     A netlink socket talks to the netns its creator was in at socket(2) time, for
@@ -160,7 +160,8 @@ def socket_in_netns(syscalls, netns: str, kind: int = socket.SOCK_RAW) -> socket
         try:
             syscalls.setns(target, CLONE_NEWNET)
             try:
-                return socket.socket(socket.AF_NETLINK, kind | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+                return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                                     NETLINK_ROUTE)
             finally:
                 syscalls.setns(own, CLONE_NEWNET)
         finally:

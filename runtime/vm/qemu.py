@@ -162,8 +162,8 @@ def kvm_probe(qemu: str, kernel: Kernel, initrd: Path, *, timeout: float = PROBE
         try:
             b = boot(qemu, kernel, initrd, accel="kvm", timeout=timeout)
         except OnggiError as e:
-            return False, str(e)
-        return True, f"a KVM guest booted in {b.start_ms:.0f} ms"
+            return False, "kvm probe: " + str(e).removeprefix("vm boot failed: ")
+        return True, f"kvm probe: a KVM guest booted in {b.start_ms:.0f} ms"
     return probe
 
 

@@ -2,6 +2,7 @@
 nothing left once the container is gone."""
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -64,6 +65,7 @@ def test_two_containers_ping_and_talk_tcp(net):
         reply = net.sh("srv", f"echo ping | timeout 3 nc {cli} 7000").stdout
         if reply.strip() == "pong":
             break
+        time.sleep(0.1)                      # nc is still starting
     assert reply.strip() == "pong"
 
 

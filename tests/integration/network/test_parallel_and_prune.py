@@ -24,7 +24,8 @@ def test_parallel_runs_get_distinct_addresses(net, onggi, rt, onggi_config):
     leases = rt.networks.store.leases(rt.networks.get("bridge")).leases
     assert {leases[a].container for a in addresses} == set(ids)
 
-    # the topology view: what the kernel shows, for all of them, well under 100 ms
+    # the topology view: what the kernel shows, for all of them, well under the web's 100 ms
+    # per view (~17 ms here; 60 ms leaves room for a busy machine)
     from runtime.network.topology import read_topology
     read_topology(rt)                                        # pyroute2's import is paid once
     took = []
@@ -32,7 +33,7 @@ def test_parallel_runs_get_distinct_addresses(net, onggi, rt, onggi_config):
         t = time.perf_counter()
         topo = read_topology(rt)
         took.append(time.perf_counter() - t)
-    assert sorted(took)[2] < 0.1, f"read_topology took {sorted(took)[2] * 1000:.0f} ms"
+    assert sorted(took)[2] < 0.06, f"read_topology took {sorted(took)[2] * 1000:.0f} ms"
     by_id = {c["id"]: c for c in topo["containers"]}
     veths = {v["container"]: v for v in topo["veths"] if v["container"]}
     bridge = next(b for b in topo["bridges"] if b["name"] == onggi_config.bridge_name)
@@ -49,7 +50,8 @@ def test_parallel_runs_get_distinct_addresses(net, onggi, rt, onggi_config):
     # and everything goes with them
     names = [veths[cid]["name"] for cid in ids]
     net.ok("rm", "-f", *[f"par{i}" for i in range(COUNT)], timeout=120)
-    assert not {lease.container for lease in rt.networks.store.leases(rt.networks.get("bridge")).leases.values()} & set(ids)
+    leases = rt.networks.store.leases(rt.networks.get("bridge")).leases.values()
+    assert not {lease.container for lease in leases} & set(ids)
     assert wait_until(lambda: not set(names) & set(links()), timeout=10)
 
 
@@ -78,3 +80,24 @@ def test_prune_removes_orphan_veths_and_stale_leases(net, rt, onggi_config):
         assert "10.0.0.99" not in store.leases(bridge_net).leases
     finally:
         subprocess.run(["ip", "link", "del", orphan], capture_output=True)
+
+
+def test_a_full_subnet_frees_leases_of_dead_containers(net, rt):
+    """After a reboot (or a killed monitor) leases may name containers that no longer run;
+    when the subnet looks full, those are given back instead of failing."""
+    from runtime.network.ipam import Lease
+    doc = net.create("tiny")
+    base = doc["IPAM"]["Config"][0]["Subnet"].split("/")[0].rsplit(".", 1)[0]
+    net.ok("network", "rm", "tiny")
+    net.networks.remove("tiny")
+    net.ok("network", "create", "--subnet", f"{base}.0/30", "tiny")        # one address: .2
+    net.networks.append("tiny")
+    store, tiny = rt.networks.store, rt.networks.get("tiny")
+    with store.lock():
+        table = store.leases(tiny)
+        table.leases[f"{base}.2"] = Lease(address=f"{base}.2", container="e" * 64, name="before-reboot")
+        store.save_leases(tiny, table)
+    net.ok("run", "-d", "--name", "after", "--network", "tiny", "busybox", "sleep", "60")
+    assert net.ip("after", "tiny") == f"{base}.2"
+    full = net.onggi("run", "--rm", "--network", "tiny", "busybox", "true")
+    assert full.returncode == 125 and "no free address" in full.stderr and full.stderr.count("\n") == 1

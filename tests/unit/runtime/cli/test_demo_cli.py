@@ -1,0 +1,59 @@
+"""`onggi demo`: flags, and bilingual tables that line up in a terminal (Hangul is two columns)."""
+import pytest
+
+from runtime.cli import demo
+from runtime.cli.parser import Parser
+
+
+def parse(argv):
+    p = Parser(prog="onggi demo", add_help=False)
+    demo.demo_setup(p)
+    return p.parse_args(argv)
+
+
+def test_subcommands_and_flags():
+    a = parse(["vm", "--timeout", "30", "--console", "--format", "json"])
+    assert (a.action, a.timeout, a.console, a.format) == ("vm", 30.0, True, "json")
+    assert parse(["chroot"]).format == "table"
+    with pytest.raises(SystemExit) as info:
+        parse(["nope"])
+    assert info.value.code == 125
+
+
+def test_table_columns_line_up_by_terminal_width(capsys):
+    demo._table(["", "가상 머신", "b"], [["시작", "1 ms", "x"], ["memory", "128 MiB", "y"]])
+    lines = capsys.readouterr().out.splitlines()
+    # The last column starts at the same terminal column on every line.
+    starts = [demo._width(line[:line.rindex(" ") + 1]) for line in lines]
+    assert len(set(starts)) == 1
+
+
+VM = {"vm": {"mode": "tcg", "booted": True, "kernel": "6.1.0-56-amd64", "start_ms": 4520.4,
+             "memory_reserved_mb": 128, "qemu_rss_mb": 197.5},
+      "container": {"start_ms": 113.3, "memory_bytes": 172032, "kernel": "6.18.44"},
+      "host_kernel": "6.18.44"}
+
+
+def test_vm_table_shows_both_sides(capsys):
+    demo._vm_table(VM)
+    out = capsys.readouterr().out
+    assert "TCG (software emulation" in out and "4,520 ms" in out and "113 ms" in out
+    assert "128 MiB reserved" in out and "qemu RSS 197.5 MiB" in out and "168KiB" in out
+    assert "6.1.0-56-amd64 — its own" in out and "6.18.44 — the host's" in out
+
+
+def test_a_modeled_vm_says_so(capsys):
+    from runtime.vm.compare import modeled_vm
+    demo._vm_table(VM | {"vm": modeled_vm("no qemu")})
+    out = capsys.readouterr().out
+    assert "modeled, not measured" in out and "modeled (모델값):" in out
+
+
+def test_vm_json_and_a_failed_boot(monkeypatch, capsys):
+    from runtime.errors import OnggiError
+    failed = VM | {"vm": VM["vm"] | {"booted": False, "error": "vm boot failed: no marker"}}
+    monkeypatch.setattr("runtime.vm.compare.compare", lambda rt, **kw: failed)
+    monkeypatch.setattr("runtime.core.Runtime", lambda: object())
+    with pytest.raises(OnggiError, match="no marker"):
+        demo.demo(parse(["vm", "--format", "json"]))
+    assert '"error": "vm boot failed: no marker"' in capsys.readouterr().out
