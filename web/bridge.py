@@ -63,8 +63,13 @@ class Bridge:
                 self.socketio.sleep(0.5)
 
     def relay(self, event: dict) -> None:
-        """Send one wire event to every browser and to the container's room; mark diagrams dirty."""
-        self.socketio.emit("event", event, to=EVENTS_ROOM)
+        """Send one wire event to every browser and to the container's room; mark diagrams dirty.
+
+        Every browser gets a ``container.step`` without its kernel report (the
+        feed shows the step; a report is kilobytes, and a launch sends six of
+        them to every browser at once); the container's own room gets it whole.
+        """
+        self.socketio.emit("event", _light(event), to=EVENTS_ROOM)
         if event.get("id"):
             self.socketio.emit("event", event, to=f"container:{event['id']}")
         self._dirty.set()
@@ -149,6 +154,13 @@ class Bridge:
             if self._last.get(key) != svg:
                 self._last[key] = svg
                 self.socketio.emit("diagram", self.payload(key, svg), to=key)
+
+
+def _light(event: dict) -> dict:
+    data = event.get("data")
+    if event.get("type") == "container.step" and isinstance(data, dict) and data.get("report"):
+        return {**event, "data": {**data, "report": None}}
+    return event
 
 
 def _error_svg(exc) -> str:

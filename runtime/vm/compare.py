@@ -71,9 +71,11 @@ def compare(rt, *, timeout: float = 60, progress=None, memory_mb: int = q.DEFAUL
     ``prepare``, ``probe``, ``vm.started``, ``container.started``,
     ``container.output``, ``vm.console`` (one per console line), ``vm.booted``
     or ``vm.failed``, and ``done`` with the result. ``cancel`` (an Event) stops
-    the boot early. Container errors (e.g. not root) propagate after cleanup.
+    the boot early. Not root raises NotRoot before anything starts; container
+    errors propagate after qemu is stopped and the container removed.
     """
     say = progress or (lambda stage, data: None)
+    rt.check_host()                  # before anything boots: the container needs root
     host_kernel = os.uname().release
     binary, kernel = q.find_qemu(), q.find_kernel(boot_dir)
     if binary is None or kernel is None:
@@ -112,7 +114,7 @@ def compare(rt, *, timeout: float = 60, progress=None, memory_mb: int = q.DEFAUL
             else:
                 vm |= _vm_result(boot)
                 say("vm.booted", vm)
-            container["memory_bytes"] = running.memory()    # both are up at this moment
+            container["memory_bytes"] = running.memory()    # still running (the VM was read at its marker)
         finally:
             running.remove()
     result = {"vm": vm, "container": container, "host_kernel": host_kernel}

@@ -52,7 +52,7 @@ def setup(tmp_path, monkeypatch):
     boot_dir.mkdir()
     (boot_dir / "vmlinuz-9.9.9-test").write_bytes(b"kernel")
     rt = SimpleNamespace(config=Config(root=tmp_path / "root", run=tmp_path / "run"),
-                         syscalls=Syscalls())
+                         syscalls=Syscalls(), check_host=lambda: None)
     monkeypatch.setattr(cmp, "_Container", FakeContainer)
     monkeypatch.setattr(q, "choose_accel", lambda *a, **k: ("tcg", "kvm probe: hangs", True))
 
@@ -141,6 +141,17 @@ def test_without_qemu_or_a_kernel_the_vm_is_modeled_and_labelled(setup, monkeypa
     assert [s for s, _ in stages] == ["prepare", "container.started", "done"]
     assert stages[0][1]["mode"] == "modeled"
     assert not (setup.rt.config.root / "vm").exists(), "no initramfs is built for a modeled VM"
+
+
+def test_not_root_fails_before_anything_starts(setup, monkeypatch):
+    from runtime.errors import NotRoot
+
+    def refuse():
+        raise NotRoot("onggi needs root to create namespaces, cgroups and mounts")
+    setup.rt.check_host = refuse
+    with pytest.raises(NotRoot):
+        run(setup)
+    assert FakeContainer.made == [] and not (setup.rt.config.root / "vm").exists()
 
 
 def test_modeled_vm_numbers_are_sane():
