@@ -27,7 +27,6 @@ class Config:
     # The CLI that browser terminals run (onggi exec -it / run -it).
     ONGGI_CLI: str | None = None
     MAX_CONTENT_LENGTH = 512 * 1024 * 1024      # build contexts
-    JSON_SORT_KEYS = False
 
 
 class TestConfig(Config):

@@ -117,7 +117,7 @@ def step_join(data):
     session = current_app.steps.find(room)
     if session is not None:
         for snap in list(session.snapshots):
-            emit("step.snapshot", {"room": room, **snap})
+            emit("step.snapshot", {"room": room, "container": session.container.id, **snap})
         session.emit_state(to=request.sid)
     return {"room": room, "active": session is not None}
 
@@ -154,9 +154,9 @@ def term_input(data):
 @socketio.on("term.resize")
 @acked
 def term_resize(data):
-    from .terminal import _size
-    current_app.terminals.get(request.sid, str(data.get("id"))).resize(_size(data.get("rows"), 24),
-                                                                       _size(data.get("cols"), 80))
+    from .terminal import clamp_size
+    current_app.terminals.get(request.sid, str(data.get("id"))).resize(clamp_size(data.get("rows"), 24),
+                                                                       clamp_size(data.get("cols"), 80))
 
 
 @socketio.on("term.close")

@@ -35,6 +35,7 @@ class StepThrough:
         self.view: int | None = None      # which snapshot the room looks at
         self.error = ""
         self.pid = 0
+        self.abandoned = False            # the owner left: the next gate cancels
         self._decisions: queue.Queue = queue.Queue()
 
     # -- the launch (a background task) ------------------------------------------------------
@@ -60,6 +61,8 @@ class StepThrough:
             self.emit_state()
 
     def _gate(self, step, index: int) -> bool:
+        if self.abandoned:
+            return False
         self._snapshot(step, index, "before", None)
         self.status, self.current = "paused", index
         self.emit_state()
@@ -89,7 +92,8 @@ class StepThrough:
                 "report": report, "svgs": svgs}
         self.snapshots.append(snap)
         self.view = snap["position"]
-        self.socketio.emit("step.snapshot", {"room": self.room, **snap}, to=room_name(self.room))
+        self.socketio.emit("step.snapshot", {"room": self.room, "container": self.container.id, **snap},
+                           to=room_name(self.room))
 
     def _forget(self) -> None:
         """Nothing half-made: the launch undid its kernel objects; the record goes too."""
@@ -166,12 +170,17 @@ class StepThroughs:
             session.decide(action)
 
     def drop(self, sid: str) -> None:
-        """An owner who leaves cancels a launch still paused, so nothing is left half-made."""
+        """An owner who leaves cancels a launch not yet finished, so nothing is left half-made."""
         for session in list(self._rooms.values()):
-            if session.owner == sid and session.status == "paused":
-                session.decide("cancel")
+            if session.owner == sid:
+                self._abandon(session)
 
     def cancel_all(self) -> None:
         for session in list(self._rooms.values()):
-            if session.status == "paused":
-                session.decide("cancel")
+            self._abandon(session)
+
+    @staticmethod
+    def _abandon(session: StepThrough) -> None:
+        session.abandoned = True
+        if session.status == "paused":
+            session._decisions.put("cancel")

@@ -33,7 +33,8 @@ def set_winsize(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-def _size(value, default, low=2, high=1000) -> int:
+def clamp_size(value, default, low=2, high=1000) -> int:
+    """A terminal dimension from the browser, as a sane int."""
     try:
         return max(low, min(high, int(value)))
     except (TypeError, ValueError):
@@ -147,7 +148,7 @@ class Terminals:
         # CLI server's), so that killing the group on close really ends the session.
         env = dict(os.environ, **rt.config.to_env(), TERM="xterm-256color", ONGGI_NO_WARM="1")
         env.pop("ONGGI_DEBUG", None)
-        session = Session(self, sid, argv, env, _size(rows, 24), _size(cols, 80), name)
+        session = Session(self, sid, argv, env, clamp_size(rows, 24), clamp_size(cols, 80), name)
         with self._lock:
             self._sessions[session.id] = session
         self.socketio.start_background_task(session.pump)

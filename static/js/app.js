@@ -47,7 +47,7 @@ window.addEventListener("hashchange", showTab);
 
 // -- events feed --------------------------------------------------------------------------------
 function addEvent(e) {
-  const when = new Date(e.time * 1000).toLocaleTimeString();
+  const when = new Date(e.time * 1000).toLocaleTimeString(lang() === "en" ? "en-GB" : "ko-KR");
   const d = e.data || {};
   const detail = d.name || d.step || d.ref || d.exit_code !== undefined && `exit ${d.exit_code}` || "";
   const phase = e.type === "container.step" ? ` ${d.index}/${d.total} ${d.phase}` : "";

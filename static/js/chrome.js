@@ -7,10 +7,14 @@ export function setupChrome() {
     setLang(lang() === "en" ? "ko" : "en");
   });
   const presenter = () => localStorage.getItem("onggi.presenter") === "1";
-  document.body.classList.toggle("presenter", presenter());
+  const show = () => {
+    document.documentElement.classList.toggle("presenter", presenter());
+    document.body.classList.toggle("presenter", presenter());
+  };
+  show();
   document.getElementById("presenter-toggle").addEventListener("click", () => {
     localStorage.setItem("onggi.presenter", presenter() ? "0" : "1");
-    document.body.classList.toggle("presenter", presenter());
+    show();
     window.dispatchEvent(new Event("resize"));
   });
 }

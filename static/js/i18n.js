@@ -59,6 +59,7 @@ export const STRINGS = {
   "step.status.cancelled": ["취소됨: 만든 것을 모두 지웠습니다", "cancelled: everything made was removed"],
   "step.status.failed": ["실패", "failed"],
   "step.watching": ["지켜보는 중 (진행은 강사가 합니다)", "watching (the instructor drives)"],
+  "step.status.waiting": ["멈춤: 강사가 다음 단계를 실행하기를 기다립니다", "paused: waiting for the instructor"],
   "term.container": ["실행 중인 컨테이너", "Running container"],
   "term.exec": ["접속 (exec -it sh)", "Attach (exec -it sh)"],
   "term.or": ["또는", "or"],

@@ -3,7 +3,7 @@ import { api, errorText } from "./api.js";
 import { putSvg } from "./diagrams.js";
 import { lang, t } from "./i18n.js";
 
-const snapshots = [];       // by position, for the room we are in
+const byContainer = new Map();   // container id -> its snapshots, by position
 let state = null;
 let socket = null;
 
@@ -11,14 +11,15 @@ const $ = (id) => document.getElementById(id);
 
 export function setupSteps(sock) {
   socket = sock;
+  // Every browser watches its room from the start: the instructor's launch shows up by itself.
+  socket.on("connect", () => {
+    socket.emit("step.join", { room: new FormData($("step-form")).get("room") || "class" }, () => {});
+  });
   socket.on("step.snapshot", (snap) => {
-    if (state && snap.room !== state.room) return;
-    snapshots[snap.position] = snap;
+    if (!byContainer.has(snap.container)) byContainer.set(snap.container, []);
+    byContainer.get(snap.container)[snap.position] = snap;
   });
   socket.on("step.state", (s) => {
-    if (!state || state.room !== s.room || state.container.id !== s.container.id) {
-      if (state && state.container.id !== s.container.id) snapshots.length = 0;
-    }
     state = s;
     render();
   });
@@ -27,7 +28,6 @@ export function setupSteps(sock) {
     const f = new FormData(ev.target);
     const spec = { image: f.get("image"), cmd: f.get("cmd") || null };
     if (f.get("network")) spec.network = f.get("network");
-    snapshots.length = 0;
     state = null;
     $("step-error").textContent = "";
     socket.emit("step.start", { room: f.get("room"), spec }, (ack) => {
@@ -36,7 +36,6 @@ export function setupSteps(sock) {
   });
   $("step-join").addEventListener("click", () => {
     const room = new FormData($("step-form")).get("room");
-    snapshots.length = 0;
     socket.emit("step.join", { room }, (ack) => {
       $("step-error").textContent = ack.error ? errorText({ message: ack.error, hint: ack.hint }) : "";
     });
@@ -57,6 +56,7 @@ function render() {
   $("step-panel").hidden = false;
   const lg = lang();
   const s = state;
+  const snapshots = byContainer.get(s.container.id) || [];
   const viewing = s.view !== null && s.view !== undefined ? snapshots[s.view] : null;
   const stepIndex = viewing ? viewing.index : (s.current ?? 0);
   const step = s.steps[stepIndex];
@@ -75,7 +75,7 @@ function render() {
   $("step-text").textContent = lg === "en" ? step.en : step.ko;
   $("step-syscall").textContent = step.syscalls;
   const watching = socket.id !== s.owner;
-  let status = t(`step.status.${s.status}`);
+  let status = t(watching && s.status === "paused" ? "step.status.waiting" : `step.status.${s.status}`);
   if (s.error) status += `: ${s.error}`;
   if (watching) status += ` · ${t("step.watching")}`;
   $("step-status").textContent = status;

@@ -13,6 +13,7 @@ def open_dashboard(page, server, lang="ko"):
     page.goto(server["url"])
     page.evaluate(f"localStorage.setItem('onggi.lang', '{lang}'); localStorage.setItem('onggi.presenter', '0')")
     page.goto(server["base"] + "/#live")
+    page.reload()                       # a hash-only navigation keeps the page: load it again
     page.wait_for_selector("#conn.on")
     page.wait_for_selector("#diagram svg")
 

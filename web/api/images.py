@@ -59,7 +59,7 @@ def images_remove(ref):
 @bp.post("/images/pull")
 def images_pull():
     """Pull an image from a registry: {"ref": "127.0.0.1:5000/busybox:latest"}."""
-    from runtime.image.registry.client import pull
+    from runtime.image.registry.pull import pull
     ref = _ref(_json_body())
     image = pull(_rt(), ref)
     return jsonify(_image_row(image)), 201
@@ -68,7 +68,7 @@ def images_pull():
 @bp.post("/images/push")
 def images_push():
     """Push an image to its registry: {"ref": "127.0.0.1:5000/name:tag"}."""
-    from runtime.image.registry.client import push
+    from runtime.image.registry.push import push
     ref = _ref(_json_body())
     return jsonify({"ref": ref, "digest": push(_rt(), ref)})
 

@@ -46,7 +46,7 @@ def row(*cells: str) -> str:
     return "<TR>" + "".join(cells) + "</TR>"
 
 
-def table(rows, *, border=0, cellborder=1, cellspacing=0, cellpadding=4, bg=None) -> str:
+def table(rows, *, border=0, cellborder=1, cellspacing=0, cellpadding=5, bg=None) -> str:
     extra = f' BGCOLOR="{bg}"' if bg else ""
     return (f'<<TABLE BORDER="{border}" CELLBORDER="{cellborder}" CELLSPACING="{cellspacing}" '
             f'CELLPADDING="{cellpadding}"{extra}>' + "".join(rows) + "</TABLE>>")
@@ -55,16 +55,15 @@ def table(rows, *, border=0, cellborder=1, cellspacing=0, cellpadding=4, bg=None
 def bar(fraction: float | None, *, id=None, width=150, fill="#5b9bd5", warn_at=0.9) -> str:
     """A gauge as a one-row table: FRACTION of WIDTH filled (None: no limit, empty)."""
     if fraction is None:
-        return cell("", id=id, bg=PALE, width=width, height=10)
-    f = max(0.0, min(fraction, 1.0))
-    used = max(int(width * f), 1)
-    colour = "#d9534f" if f >= warn_at else fill
-    inner = (f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-             f'<TD BGCOLOR="{colour}" WIDTH="{used}" HEIGHT="10" FIXEDSIZE="TRUE"></TD>'
-             + (f'<TD BGCOLOR="{PALE}" WIDTH="{width - used}" HEIGHT="10" FIXEDSIZE="TRUE"></TD>'
-                if width - used > 0 else "")
+        used, colour, tip = 0, PALE, "-"
+    else:
+        f = max(0.0, min(fraction, 1.0))
+        used, colour, tip = max(int(width * f), 1), "#d9534f" if f >= warn_at else fill, f"{int(f * 100)}%"
+    cells = [(colour, used), (PALE, width - used)]
+    inner = ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+             + "".join(f'<TD BGCOLOR="{c}" WIDTH="{w}" HEIGHT="10" FIXEDSIZE="TRUE"></TD>' for c, w in cells if w > 0)
              + "</TR></TABLE>")
-    attrs = f'ID="{escape(id)}" HREF="#{escape(id)}" TOOLTIP="{int(f * 100)}%" ' if id else ""
+    attrs = f'ID="{escape(id)}" HREF="#{escape(id)}" TOOLTIP="{tip}" ' if id else ""
     return f'<TD {attrs}CELLPADDING="1">{inner}</TD>'
 
 

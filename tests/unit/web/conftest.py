@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-TOKEN = "test-token"
+from web.config import TestConfig
+
+TOKEN = TestConfig.ONGGI_TOKEN
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The token guards every page, API call, static file and Socket.IO connection."""
 import pytest
 
-from conftest import TOKEN
+from web.config import TestConfig
+
+TOKEN = TestConfig.ONGGI_TOKEN
 
 
 @pytest.mark.parametrize("path", ["/", "/lessons", "/api/containers", "/api/images",

@@ -1,7 +1,9 @@
 """Socket.IO: events from the log reach every browser; diagrams are pushed to subscribers."""
 import time
 
-from conftest import TOKEN
+from web.config import TestConfig
+
+TOKEN = TestConfig.ONGGI_TOKEN
 
 
 def wait_for(client, name, pred=lambda args: True, timeout=3.0):
