@@ -30,7 +30,15 @@ def runc_bundle(tmp_path, onggi_config):
     config["linux"]["cgroupsPath"] = f"/{onggi_config.cgroup_parent}-runc/bench"
     (bundle / "config.json").write_text(json.dumps(config))
     yield bundle
-    subprocess.run(["runc", "delete", "-f", "bench"], capture_output=True)
+    # runc leaves the cgroup parent it made in every hierarchy; remove it.
+    from pathlib import Path
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        parent = hierarchy / f"{onggi_config.cgroup_parent}-runc"
+        for d in sorted(parent.glob("**/"), key=lambda p: -len(p.parts)) if parent.is_dir() else []:
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
 
 def test_launch_latency_vs_runc(onggi, runc_bundle):
