@@ -19,9 +19,9 @@ APT_PACKAGES := busybox-static iproute2 nftables graphviz docker-registry \
 	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk \
 	apache2-utils $(APT_NO_RECOMMENDS)
 
-.PHONY: setup apt venv npm base-image run test unit integration e2e bench clean
+.PHONY: setup apt venv npm bytecode base-image run test unit integration e2e bench clean
 
-setup: apt venv npm base-image
+setup: apt venv npm bytecode base-image
 
 apt:
 	@missing=$$(for p in $(APT_NO_RECOMMENDS); do \
@@ -47,6 +47,11 @@ $(VENV)/.installed: pyproject.toml
 	# compat mode: a plain .pth entry, no import hook, so `onggi` starts fast.
 	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $@
+
+# Byte-compile the project: every `onggi` command starts a Python, and where
+# PYTHONDONTWRITEBYTECODE is set it would otherwise compile its modules each time.
+bytecode: venv
+	@$(PY) -m compileall -q -j 0 runtime web
 
 # Browser libraries from npm (xterm.js, socket.io) into static/vendor/, served by
 # the web app: never from a CDN, a classroom may be offline. `npm ci` runs only

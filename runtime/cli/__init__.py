@@ -89,7 +89,13 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0          # `onggi ps | head`
+        # `onggi ps | head`: stop quietly, with the status of a process that
+        # SIGPIPE ended (128 + 13), so a pipeline can tell output was cut short.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 141
     except Exception as exc:     # noqa: BLE001 - the one place errors become a line
         return report(exc)
 
@@ -122,13 +128,8 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     verb, rest = argv[0], argv[1:]
     if verb in VERBS:
-        import importlib
-        from .parser import Parser
-        module = importlib.import_module(f"{__name__}.{VERBS[verb][0]}")
-        parser = Parser(prog=f"onggi {verb}", description=VERBS[verb][1], add_help=False)
-        parser.add_argument("--help", action="help", help="show this help and exit")
-        setup, run = module.COMMANDS[verb]
-        setup(parser)
+        from .parser import command
+        parser, run = command(verb)
         args = parser.parse_args(rest)
         return run(args) or 0
     plugin = _plugin(verb)

@@ -1,5 +1,6 @@
 """argparse, failing the way Docker does: one line and exit code 125."""
 import argparse
+import functools
 import sys
 
 
@@ -7,3 +8,20 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         print(f"{self.prog}: {message}. See '{self.prog} --help'.", file=sys.stderr)
         raise SystemExit(125)
+
+
+@functools.cache
+def command(verb: str):
+    """(argparse parser, run function) for one verb; built once per process.
+
+    A parser is not changed by parsing, so the warm server builds every verb's
+    parser ahead and each forked worker reuses them.
+    """
+    import importlib
+    from . import VERBS
+    module = importlib.import_module(f"runtime.cli.{VERBS[verb][0]}")
+    parser = Parser(prog=f"onggi {verb}", description=VERBS[verb][1], add_help=False)
+    parser.add_argument("--help", action="help", help="show this help and exit")
+    setup, run = module.COMMANDS[verb]
+    setup(parser)
+    return parser, run

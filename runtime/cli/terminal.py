@@ -110,6 +110,13 @@ def _limit(value: str, lang: str) -> str:
     return value
 
 
+def _interface(item) -> str:
+    if isinstance(item, dict):
+        addrs = " ".join(item.get("addresses") or [])
+        return f"{item.get('name')} {addrs}".strip()
+    return str(item)
+
+
 def summarize(step: str, r: dict, lang: str = "en") -> list[str]:
     """A few lines a learner can read in a terminal, from a step's kernel report."""
     if not r:
@@ -131,7 +138,9 @@ def summarize(step: str, r: dict, lang: str = "en") -> list[str]:
             lines.append(f"{kind:<6} {v['container']} ({'호스트' if ko else 'host'} {v['host']}) {mark}")
         return lines
     if step == "network":
-        names = ", ".join(r.get("interfaces") or [])
+        # none/host report interface names; a bridge network reports each interface
+        # with its addresses
+        names = ", ".join(_interface(i) for i in r.get("interfaces") or [])
         return [f"네트워크 {r.get('mode')}: 인터페이스 {names}" if ko else
                 f"network {r.get('mode')}: interfaces {names}"]
     if step == "mounts":

@@ -167,6 +167,7 @@ def serve() -> int:
             importlib.import_module(name)
         except ImportError:
             pass
+    _prepare()
     if threading.active_count() != 1:
         return 1                                   # forking a threaded process is unsafe
     stamp = _stamp()
@@ -217,6 +218,22 @@ def serve() -> int:
 
 def _stop(_signum, _frame):
     raise SystemExit(0)
+
+
+def _prepare() -> None:
+    """Do once what every command would otherwise do again after the fork."""
+    from . import VERBS
+    from ..linux import syscalls
+    from .parser import command
+    for verb in VERBS:
+        try:
+            command(verb)
+        except ImportError:
+            pass
+    syscalls.load_libc()
+    syscalls.load_libc(hold_gil=True)
+    for name in ("mount", "umount2", "syscall", "unshare", "setns", "prctl", "capset", "sethostname"):
+        getattr(syscalls.load_libc(), name)
 
 
 def _same_user(conn) -> bool:

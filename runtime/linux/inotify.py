@@ -23,7 +23,8 @@ IN_CLOEXEC = 0o2000000
 class Inotify:
     def __init__(self):
         import ctypes
-        self._libc = ctypes.CDLL(None, use_errno=True)
+        from .syscalls import load_libc
+        self._libc = load_libc()
         fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
             err = ctypes.get_errno()

@@ -14,6 +14,7 @@ loaded on first use, not at import, so the CLI only pays for it when it needs it
 """
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import struct
@@ -63,21 +64,27 @@ def _path(p) -> bytes | None:
     return None if p is None else os.fsencode(p)
 
 
+@functools.cache
+def load_libc(*, hold_gil: bool = False):
+    """libc through ctypes, loaded once per process (dlopen is not free).
+
+    hold_gil: a PyDLL, which keeps the GIL held across the call (needed around a
+    raw clone); a CDLL releases it.
+    """
+    import ctypes
+    return (ctypes.PyDLL if hold_gil else ctypes.CDLL)(None, use_errno=True)
+
+
 class Syscalls:
     """The real thing. Not thread-aware: clone() must be called single-threaded."""
 
     def __init__(self):
-        self._libc = None
-        self._pylibc = None
         self._nr = _SYSCALL_NUMBERS.get(platform.machine(), _SYSCALL_NUMBERS["x86_64"])
 
     # -- plumbing ---------------------------------------------------------------
     @property
     def libc(self):
-        if self._libc is None:
-            import ctypes
-            self._libc = ctypes.CDLL(None, use_errno=True)
-        return self._libc
+        return load_libc()
 
     def _check(self, ret: int, path=None) -> int:
         if ret == -1:
@@ -124,11 +131,10 @@ class Syscalls:
         """
         import ctypes
         import signal
-        if self._pylibc is None:
-            self._pylibc = ctypes.PyDLL(None, use_errno=True)
+        pylibc = load_libc(hold_gil=True)
         api = ctypes.pythonapi
         api.PyOS_BeforeFork()
-        pid = self._pylibc.syscall(self._nr["clone"], ctypes.c_ulong(flags | signal.SIGCHLD),
+        pid = pylibc.syscall(self._nr["clone"], ctypes.c_ulong(flags | signal.SIGCHLD),
                                    None, None, None, None)
         if pid == 0:
             api.PyOS_AfterFork_Child()
