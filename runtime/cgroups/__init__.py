@@ -210,6 +210,52 @@ class Manager(Protocol):
     def exists(self, name: str) -> bool:
         """Whether NAME exists (in any controller's tree, on v1)."""
 
+    def warm_up(self, proc: Path = Path("/proc")) -> None:
+        """Start the kernel's switch to task-migration mode now; see :func:`warm_up`."""
+
+
+def warm_up(procs_file: Path) -> None:
+    """Hide the first cgroup migration's wait behind the caller's own work.
+
+    Moving a task into a cgroup takes the kernel's cgroup_threadgroup_rwsem for
+    writing; after a quiet spell that first has to wait for an RCU grace period
+    (rcu_sync), about 10 ms here, unless the hierarchy is mounted with
+    ``favordynmods``. So a launch calls this early: a throwaway child moves
+    itself into the cgroup it is already in (procs_file, a no-op move that still
+    takes the lock), and pays that wait while the launch mounts its rootfs and
+    makes its cgroup; when the container's first process joins its cgroup a few
+    milliseconds later, the switch is done. Only from a single-threaded process
+    (it forks); never raises; the child is not waited for.
+    """
+    import threading
+    if threading.active_count() != 1:
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid == 0:
+        try:
+            fd = os.open(procs_file, os.O_WRONLY)
+            os.write(fd, b"0")          # "0" means the writing process itself
+        except OSError:
+            pass
+        finally:
+            os._exit(0)
+
+
+def own_cgroup(proc: Path, hierarchy: str) -> str | None:
+    """This process's cgroup path in one hierarchy ("memory", or "" for cgroup2)."""
+    try:
+        text = (proc / "self" / "cgroup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        _id, controllers, path = line.split(":", 2)
+        if (hierarchy == "" and controllers == "") or hierarchy in controllers.split(","):
+            return path
+    return None
+
 
 # --- choosing a backend ------------------------------------------------------------
 

@@ -72,6 +72,14 @@ class V1Manager:
             found[controller] = path
         return found
 
+    def warm_up(self, proc: Path = Path("/proc")) -> None:
+        """See :func:`runtime.cgroups.warm_up` (the lock is shared by every hierarchy)."""
+        from . import own_cgroup, warm_up
+        base = self.mounts.get("memory") or next(iter(self.mounts.values()), None)
+        path = own_cgroup(proc, "memory" if "memory" in self.mounts else "pids")
+        if base is not None and path is not None:
+            warm_up(base / path.lstrip("/") / "cgroup.procs")
+
     def create(self, name: str, limits: Limits) -> "V1Cgroup":
         if not self.mounts:
             raise Unsupported(f"none of the cgroup v1 controllers {', '.join(CONTROLLERS)} "

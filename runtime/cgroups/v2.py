@@ -82,6 +82,13 @@ class V2Manager:
         self.root = Path(root)
         self.parent = check_parent(parent)
 
+    def warm_up(self, proc: Path = Path("/proc")) -> None:
+        """See :func:`runtime.cgroups.warm_up`."""
+        from . import own_cgroup, warm_up
+        path = own_cgroup(proc, "")
+        if path is not None:
+            warm_up(self.root / path.lstrip("/") / "cgroup.procs")
+
     def create(self, name: str, limits: Limits) -> "V2Cgroup":
         cgroup = self.get(name)
         enabled = self._enable(_required(limits))

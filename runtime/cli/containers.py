@@ -105,6 +105,7 @@ def run(args) -> int:
                               hint="drop -t, or run from a terminal")
     rt = _runtime()
     rt.check_host()
+    rt.cgroups.warm_up(rt.config.proc)       # overlap the kernel's first-migration wait
     container = rt.create(_spec(args))
     return _start_and_attach(rt, container, attach=not args.detach, step=args.step)
 
@@ -160,6 +161,7 @@ def start_setup(p) -> None:
 
 def start(args) -> int:
     rt = _runtime()
+    rt.cgroups.warm_up(rt.config.proc)
     if args.attach and len(args.containers) > 1:
         from ..errors import InvalidArgument
         raise InvalidArgument("you cannot start and attach multiple containers at once")
