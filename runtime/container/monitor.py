@@ -189,6 +189,7 @@ def spawn_main(argv: list[str]) -> int:
         return 0
     opts = Options(attach=False, step="--step" in argv)
     rt = Runtime()
+    rt.cgroups.warm_up(rt.config.proc)       # a threaded starter could not do it for us
     record = rt.containers.load(cid)
     return main(rt, record, socket.socket(fileno=ctl_fd), opts, lock_fd)
 
