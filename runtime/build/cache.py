@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.image.digest import Digest
+from runtime.files import write_json
 from runtime.image.store import BlobStore
 
 SCRATCH = "scratch"
@@ -90,10 +91,7 @@ class BuildCache:
     def put(self, key: StepKey, config: bytes, layer: dict | None) -> Entry:
         entry = Entry(key, config, layer, time.time())
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self._path(key)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_encode(entry)))
-        os.replace(tmp, path)
+        write_json(self._path(key), _encode(entry), indent=None)
         return entry
 
     def entries(self) -> list[Entry]:

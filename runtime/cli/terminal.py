@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from contextlib import contextmanager
 
 from ..container.stdio import raw_mode  # noqa: F401 - re-exported for the CLI
 

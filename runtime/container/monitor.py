@@ -25,7 +25,7 @@ from .. import errors, events
 from .control import Channel
 from .launch import Launch, as_error
 from .record import Record
-from .state import State, Status
+from .state import Status
 from .stdio import LogWriter, Pump, now_iso
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import ContainerNotFound, InvalidArgument, NameInUse
+from ..files import locked, write_json
 from .spec import ContainerSpec, Process
 from .state import State, Status
 
@@ -97,7 +98,7 @@ class Record:
             return State(status=Status.EXITED, exit_code=255, error="state.json is unreadable")
 
     def save_state(self, state: State) -> None:
-        _write_json(self.state_path, state.to_dict())
+        write_json(self.state_path, state.to_dict())
 
     def monitor_alive(self) -> bool:
         """True while a monitor holds monitor.lock (a shared probe never blocks it for long)."""
@@ -168,8 +169,8 @@ class ContainerStore:
             _make_init_layer(cdir / "init", etc_files)
             for fname, text in etc_files.items():
                 (cdir / fname).write_text(text)
-            _write_json(cdir / "config.json", oci_config)
-            _write_json(cdir / "container.json", record.to_dict())
+            write_json(cdir / "config.json", oci_config)
+            write_json(cdir / "container.json", record.to_dict())
             record.save_state(State(status=Status.CREATED))
             return record
         except BaseException:
@@ -240,13 +241,8 @@ class ContainerStore:
     @contextmanager
     def lock(self, cid: str):
         """Serialise state changes of one container across processes (flock)."""
-        self.config.locks_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.config.locks_dir / f"{cid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with locked(self.config.locks_dir / f"{cid}.lock"):
             yield
-        finally:
-            os.close(fd)
 
     def _random_name(self) -> str:
         from .names import random_name
@@ -264,11 +260,7 @@ def _make_init_layer(init: Path, etc_files) -> None:
         (init / "etc" / name).touch(0o644)
 
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-    os.rename(tmp, path)
+
 
 
 def is_missing(exc: OSError) -> bool:

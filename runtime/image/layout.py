@@ -23,12 +23,12 @@ Concurrency (many CLIs and the server at once):
 from __future__ import annotations
 
 import json
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from runtime.image.store import BlobStore
+from runtime.files import locked, write_atomic
 
 REF_NAME = "org.opencontainers.image.ref.name"
 INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json"
@@ -62,37 +62,22 @@ class Layout:
         If the block raises, the index on disk is left as it was.
         """
         self._init()
-        fd = os.open(self.root / "index.json.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            import fcntl
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with locked(self.root / "index.json.lock"):
             index = self.read_index()
             before = index.dump()
             yield index
             after = index.dump()
             if after != before:
                 self._write(after)
-        finally:
-            os.close(fd)  # closing the last fd releases the flock
 
     def _init(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         marker = self.root / "oci-layout"
         if not marker.exists():
-            self._replace(marker, json.dumps(LAYOUT_VERSION).encode())
+            write_atomic(marker, json.dumps(LAYOUT_VERSION))
 
     def _write(self, data: bytes) -> None:
-        self._replace(self.index_path, data)
-
-    def _replace(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp-{os.urandom(6).hex()}")
-        try:
-            with open(tmp, "xb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomic(self.index_path, data)
 
 
 class Index:

@@ -22,6 +22,7 @@ import os
 import secrets
 
 from .. import events
+from ..files import write_json
 from ..errors import (Conflict, ContainerNotFound, InvalidArgument, NetworkInUse, NetworkNotFound,
                       NotFound)
 from . import bridge, endpoint, hosts, ports as portmod
@@ -393,9 +394,7 @@ class NetworkManager:
         return getattr(container, "record", container)
 
     def _save_networks_of(self, record, names: list[str]) -> None:
-        tmp = record.dir / f".{EXTRA_NETWORKS}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(names))
-        os.rename(tmp, record.dir / EXTRA_NETWORKS)
+        write_json(record.dir / EXTRA_NETWORKS, names, indent=None)
 
     def _alive(self, container_id: str) -> bool:
         """Does the container still have a monitor (running, or still launching)?"""

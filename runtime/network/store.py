@@ -14,7 +14,6 @@ Files are replaced atomically (rename), so readers never need the lock.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import ipaddress
 import json
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import Conflict, InvalidArgument, NetworkNotFound
+from ..files import locked, write_json
 from .ipam import LeaseTable, default_gateway, parse_subnet
 
 BUILTIN = ("bridge", "host", "none")
@@ -99,13 +99,8 @@ class NetworkStore:
     @contextmanager
     def lock(self):
         """Serialise every change to networks and leases, across processes (flock)."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with locked(self.dir / ".lock"):
             yield
-        finally:
-            os.close(fd)
 
     # -- networks ---------------------------------------------------------------------
     def default(self) -> Network:
@@ -184,7 +179,7 @@ class NetworkStore:
         except FileExistsError:
             raise Conflict(f"network with name {net.name} already exists",
                            hint="choose another name, or remove it with 'onggi network rm'") from None
-        _write_json(path / "network.json", net.to_dict())
+        write_json(path / "network.json", net.to_dict())
 
     def remove(self, net: Network) -> None:
         shutil.rmtree(self.dir / net.name, ignore_errors=True)
@@ -200,7 +195,7 @@ class NetworkStore:
 
     def save_leases(self, net: Network, table: LeaseTable) -> None:
         (self.dir / net.name).mkdir(parents=True, exist_ok=True)
-        _write_json(self.dir / net.name / "leases.json", table.to_json())
+        write_json(self.dir / net.name / "leases.json", table.to_json())
 
     def all_leases(self) -> dict[str, tuple[Network, LeaseTable]]:
         """Every bridge network's leases, by network name."""
@@ -212,8 +207,4 @@ class NetworkStore:
         return self.dir / "ip_forward.orig"
 
 
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1)
-    os.rename(tmp, path)
+

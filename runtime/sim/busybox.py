@@ -32,8 +32,8 @@ APPLETS = tuple("""
     nproc nsenter nslookup nuke od openvt partprobe passwd paste patch pidof ping ping6
     pivot_root poweroff printf ps pwd rdate readlink realpath reboot renice reset resume rev
     rm rmdir rmmod route rpm rpm2cpio run-init run-parts sed seq setkeycodes setpriv setsid
-    sh sha1sum sha256sum sha3sum sha512sum shred shuf sleep sort ssl_client start-stop-
-    daemon stat strings stty su sulogin svc svok swapoff swapon switch_root sync sysctl
+    sh sha1sum sha256sum sha3sum sha512sum shred shuf sleep sort ssl_client start-stop-daemon
+    stat strings stty su sulogin svc svok swapoff swapon switch_root sync sysctl
     syslogd tac tail tar taskset tc tee telnet telnetd test tftp time timeout top touch tr
     traceroute traceroute6 true truncate ts tty tunctl ubirename udhcpc udhcpd uevent umount
     uname uncompress unexpand uniq unix2dos unlink unlzma unshare unxz unzip uptime usleep

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Cancelled, OnggiError, Unsupported
+from ..files import write_json
 from .initramfs import MARKER
 
 QEMU = "qemu-system-x86_64"
@@ -138,9 +139,7 @@ def kvm_usable(cache: Path, probe: Callable[[], tuple[bool, str]], *, key: dict,
     usable, why = probe()
     try:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(str(cache) + ".tmp")
-        tmp.write_text(json.dumps({"key": key, "kvm": usable, "reason": why, "checked": time.time()}))
-        os.replace(tmp, cache)
+        write_json(cache, {"key": key, "kvm": usable, "reason": why, "checked": time.time()}, indent=None)
     except OSError:
         pass
     return usable, why, False

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -159,15 +158,11 @@ class Credentials:
         return gone is not None
 
     def _write(self, data: dict) -> None:
+        from runtime.files import write_json
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         # Created 0600 from the start: the password must never be readable by others,
         # not even for the moment between a write and a chmod.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            os.fchmod(f.fileno(), 0o600)
-            json.dump(data, f, indent=1)
-        os.replace(tmp, self.path)
+        write_json(self.path, data, mode=0o600)
 
 
 def unauthorized(what: str, body: bytes) -> AuthenticationRequired:

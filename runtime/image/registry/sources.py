@@ -10,9 +10,7 @@ a few repositories per blob, newest first. Written under a lock, replaced by ren
 """
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from pathlib import Path
 
 _KEEP = 5
@@ -34,17 +32,10 @@ class Sources:
         return [r[len(prefix):] for r in self._read().get(digest, []) if r.startswith(prefix)]
 
     def add(self, host: str, repo: str, digests) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"),
-                     os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        from runtime.files import locked, write_json
+        with locked(self.path.with_name(self.path.name + ".lock")):
             data = self._read()
             name = f"{host}/{repo}"
             for digest in digests:
                 data[digest] = ([name] + [r for r in data.get(digest, []) if r != name])[:_KEEP]
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, self.path)
-        finally:
-            os.close(fd)
+            write_json(self.path, data, indent=None)
