@@ -122,6 +122,22 @@ class Runtime:
             layers.update(r.layers)
         return ids, layers
 
+    # -- build and ship (the same names the simulated runtime answers to) ----------------
+    def build(self, context, **kw):
+        """Build an image from a Dockerfile; see runtime.build.builder.build."""
+        from .build.builder import build
+        return build(self, context, **kw)
+
+    def pull(self, ref: str, **kw):
+        """Pull an image from its registry; see runtime.image.registry.pull."""
+        from .image.registry.pull import pull
+        return pull(self, ref, **kw)
+
+    def push(self, ref: str, **kw) -> str:
+        """Push an image to its registry; the manifest digest."""
+        from .image.registry.push import push
+        return push(self, ref, **kw)
+
     # -- system --------------------------------------------------------------------------
     def system_df(self) -> dict:
         from .system import disk_usage

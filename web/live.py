@@ -50,6 +50,9 @@ def disconnect(*_reason):
     app.bridge.drop(request.sid)
     app.terminals.close_all(request.sid)
     app.steps.drop(request.sid)
+    lessons = getattr(app, "lessons", None)
+    if lessons is not None:
+        lessons.cancel(request.sid)
 
 
 # -- subscriptions ---------------------------------------------------------------------------
@@ -61,7 +64,8 @@ def subscribe(data):
     later changes come as ``diagram`` events) or {"container": id}."""
     bridge = current_app.bridge
     if data.get("diagram"):
-        query = {k: str(v) for k, v in (data.get("query") or {}).items() if k in ("container", "image") and v}
+        from .diagrams import QUERY_KEYS
+        query = {k: str(v) for k, v in (data.get("query") or {}).items() if k in QUERY_KEYS and v}
         key = bridge.subscribe(request.sid, data["diagram"], data.get("lang") or "ko", query)
         join_room(key)
         # The first SVG rides on the answer, so it can never arrive before the key it belongs to.

@@ -8,6 +8,11 @@ containers). Socket.IO accepts only the served origin. The local registry (the
 CNCF Distribution registry, Debian's docker-registry) is started on
 127.0.0.1:5000 with its storage under the onggi root, and stopped on exit; if
 it cannot start (the port is taken...), serving goes on without it and says so.
+
+Real mode is the default wherever it works. Where real containers cannot run
+(not root, not Linux, no overlayfs), or with ``--simulate``, the lessons run on
+the simulated backend (``runtime/sim``, with its own classroom registry): one
+line on stderr says so and why, and every page and view says "simulated".
 """
 from __future__ import annotations
 
@@ -31,6 +36,9 @@ def _parser():
                         "and has the token controls root containers)")
     p.add_argument("--registry-port", type=int, default=5000,
                    help="port of the local registry on 127.0.0.1 (0: do not start one)")
+    p.add_argument("--simulate", action="store_true",
+                   help="run the lessons on the simulated backend (every view says so), even where "
+                        "real containers could run; without it, onggi runs simulated only when it must")
     return p
 
 
@@ -62,8 +70,15 @@ def command(argv) -> int:
     token = args.token or os.environ.get("ONGGI_TOKEN") or secrets.token_urlsafe(24)
 
     from . import create_app, socketio
-    app = create_app({"ONGGI_TOKEN": token, "ONGGI_ORIGINS": origins(args.host, args.port)})
-    registry = _start_registry(app.runtime.config, args.registry_port)
+    simulate, why = _mode(args.simulate)
+    app = create_app({"ONGGI_TOKEN": token, "ONGGI_ORIGINS": origins(args.host, args.port),
+                      "ONGGI_SIMULATE": simulate, "ONGGI_SIMULATE_REASON": why})
+    if simulate:
+        _check_world(app.runtime)
+        print(f"onggi serve: running simulated (모의 실행): {why[1]}; the simulated world is in "
+              f"{app.runtime.config.root / 'sim'}", file=sys.stderr, flush=True)
+    # The simulation has its own classroom registry (runtime/sim/registry.py).
+    registry = None if simulate else _start_registry(app.runtime.config, args.registry_port)
     if not is_loopback(args.host):
         print(f"onggi serve: WARNING: listening on {args.host}: anyone who can reach this port "
               "and has the token can run root containers on this machine", file=sys.stderr)
@@ -87,7 +102,30 @@ def command(argv) -> int:
         app.bridge.stop()
         if registry is not None:
             registry.stop()
+        if simulate:
+            app.runtime.close()
     return 0
+
+
+def _mode(asked: bool) -> tuple[bool, tuple[str, str] | None]:
+    """(simulate?, why in Korean and English): as asked, or when real containers cannot run
+    here (not root, not Linux, no overlayfs). Real mode wherever it works."""
+    from runtime.config import Config
+    from runtime.sim import host_problem, reason
+    if asked:
+        return True, reason(None)
+    problem = host_problem(Config.from_env())
+    return (True, reason(problem)) if problem is not None else (False, None)
+
+
+def _check_world(rt) -> None:
+    """The simulated world must be writable; find out now rather than at the first click."""
+    from runtime.errors import OnggiError
+    try:
+        rt.images.ensure_base()
+    except OSError as exc:
+        raise OnggiError(f"cannot keep the simulated world in {rt.world.dir}: {exc.strerror or exc}",
+                         hint="set ONGGI_ROOT and ONGGI_RUN to directories you can write") from None
 
 
 def _start_registry(config, port: int):

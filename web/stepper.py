@@ -9,6 +9,8 @@ and highlights exactly what the step changed. Back and Forward only move which
 snapshot the room looks at: the kernel cannot undo a step, and the page says
 so. Cancel makes the gate answer False: the launch undoes everything it made,
 and the container record is removed too. An owner who disconnects cancels.
+On the simulated runtime the same six steps change the simulated world
+(``runtime/sim/launch.py``) and every snapshot is marked simulated.
 """
 from __future__ import annotations
 

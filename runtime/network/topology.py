@@ -9,8 +9,10 @@ per namespace here (its asyncio loop and full attribute decoding), ~45 ms for
 twenty containers against the web's 100 ms budget for a whole view; the small
 reader costs ~0.1 ms. Ports are the DNAT rules in onggi's nftables table
 (``nft -j``). Nothing is taken from onggi's files except which networks exist
-and which containers run, so a bridge deleted by hand, or a veth that outlived
-its container, shows as it is.
+and which containers there are, so a bridge deleted by hand, or a veth that
+outlived its container, shows as it is. A container shows once it has a
+process: a running one by its recorded pid, one halfway through a launch (a
+step-through) by the process in its cgroup.
 """
 from __future__ import annotations
 
@@ -58,17 +60,17 @@ def read_topology(rt) -> dict:
                       "alias": alias, "container": container, "peer_ifindex": link.get_attr("IFLA_LINK"),
                       "state": _state(link)})
     containers = []
-    for c in rt.ps():
-        state = c.state
-        if not state.pid:
+    for record in rt.containers.list():
+        pid = _first_process(rt, record)
+        if not pid:
             continue
-        mode = c.spec.network
-        entry = {"id": c.id, "name": c.name, "pid": state.pid,
-                 "netns_inode": endpoint.netns_inode(state.pid, config.proc), "network_mode": mode,
+        mode = record.spec.network
+        entry = {"id": record.id, "name": record.name, "pid": pid,
+                 "netns_inode": endpoint.netns_inode(pid, config.proc), "network_mode": mode,
                  "interfaces": [], "routes": []}
         if mode != "host":
             try:
-                entry.update(endpoint.read_netns(rt.syscalls, state.pid, config.proc))
+                entry.update(endpoint.read_netns(rt.syscalls, pid, config.proc))
             except OSError:
                 pass                        # it exited while we looked
         containers.append(entry)
@@ -78,6 +80,27 @@ def read_topology(rt) -> dict:
     return {"networks": [{"name": n.name, "bridge": n.bridge or None, "subnet": n.subnet or None,
                           "gateway": n.gateway or None, "driver": n.driver} for n in networks],
             "bridges": bridges, "veths": veths, "containers": containers, "ports": ports}
+
+
+def _first_process(rt, record) -> int | None:
+    """The container's first process: its recorded pid while it runs; during a launch
+    (a step-through paused after ``namespaces``, before the pid is recorded) the
+    process its cgroup holds that is PID 1 of its own PID namespace."""
+    state = record.current_state()
+    if state.status.value == "running" and state.pid:
+        return state.pid
+    try:
+        if not rt.cgroups.exists(record.id):
+            return None
+        pids = rt.cgroups.get(record.id).procs()
+    except OSError:
+        return None
+    from ..inspect import procs
+    for pid in pids:
+        nspid = procs.nspid(pid, rt.config.proc)
+        if nspid and nspid[-1] == 1:
+            return pid
+    return pids[0] if pids else None
 
 
 def _addresses(ipr) -> dict[int, list[str]]:

@@ -12,11 +12,13 @@ give it meaning. Nothing here knows what a container is.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+from runtime.files import locked, write_json
 
 VERSION = 1
 
@@ -38,16 +40,10 @@ class World:
         self.dir = Path(root) / "sim"
         self.path = self.dir / "world.json"
         self._lock_path = self.dir / ".lock"
-
-    @contextmanager
-    def _locked(self, kind: int):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, kind)
-            yield
-        finally:
-            os.close(fd)
+        # The world this thread is editing: a read or an edit inside an edit sees it (a
+        # second flock from this process would wait for the first one for ever).
+        self._mine = threading.local()
+        self._cache: tuple[tuple, dict] | None = None
 
     def _load(self) -> dict:
         try:
@@ -65,20 +61,45 @@ class World:
         return data
 
     def read(self) -> dict:
-        """The world as it is now (a copy: changing it changes nothing)."""
-        with self._locked(fcntl.LOCK_SH):
-            return self._load()
+        """The world as it is now. Do not change it: use :meth:`edit` for that.
+
+        Parsed once per version of the file (a write replaces the file, so its
+        inode says whether what we parsed last is still the world)."""
+        editing = getattr(self._mine, "world", None)
+        if editing is not None:
+            return editing
+        try:
+            st = os.stat(self.path)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = None
+        cached = self._cache
+        if key is not None and cached is not None and cached[0] == key:
+            return cached[1]
+        with locked(self._lock_path, shared=True):
+            data = self._load()
+        if key is not None:
+            self._cache = (key, data)
+        return data
 
     @contextmanager
     def edit(self):
-        """Yield the world for changing; written back (atomically) when the block ends without error."""
-        with self._locked(fcntl.LOCK_EX):
+        """Yield the world for changing; written back (atomically) when the block ends without error.
+
+        Edits nest: an edit inside an edit (in the same thread) is part of the outer one."""
+        editing = getattr(self._mine, "world", None)
+        if editing is not None:
+            yield editing
+            return
+        with locked(self._lock_path):
             data = self._load()
-            yield data
-            tmp = self.path.with_name(f".world.{os.getpid()}.tmp")
-            with open(tmp, "w") as f:
-                json.dump(data, f, separators=(",", ":"))
-            os.replace(tmp, self.path)
+            self._mine.world = data
+            try:
+                yield data
+            finally:
+                self._mine.world = None
+            write_json(self.path, data, indent=None)
+            self._cache = None
 
 
 def next_number(world: dict, counter: str, step: int = 1) -> int:

@@ -70,6 +70,9 @@ export const STRINGS = {
   "lessons.title": ["강의", "Lessons"],
   "lessons.soon": ["강의는 곧 이곳에 올라옵니다. 지금은 실시간 보기, 한 단계씩 실행, 터미널을 써 보세요.", "Lessons arrive here soon. Meanwhile, try Live, Step-through and Terminal."],
   "lessons.back": ["실시간 보기로 돌아가기", "Back to Live"],
+  "sim.title": ["모의 실행 (simulated)", "Simulated (모의 실행)"],
+  "sim.note": ["그림과 결과는 모두 모형에서 나온 것이며, 커널에는 아무것도 만들지 않습니다.",
+               "Every view and result comes from a model; nothing is made in the kernel."],
 };
 
 const listeners = [];
@@ -89,6 +92,10 @@ export function apply(root = document) {
   document.documentElement.lang = lang();
   for (const el of root.querySelectorAll("[data-i18n]")) {
     el.textContent = t(el.dataset.i18n);
+  }
+  // Text the server gives in both languages (the simulated banner's reason).
+  for (const el of root.querySelectorAll("[data-ko][data-en]")) {
+    el.textContent = lang() === "en" ? el.dataset.en : el.dataset.ko;
   }
   const toggle = document.getElementById("lang-toggle");
   if (toggle) toggle.textContent = lang() === "en" ? "한국어" : "English";

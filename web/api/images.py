@@ -59,18 +59,16 @@ def images_remove(ref):
 @bp.post("/images/pull")
 def images_pull():
     """Pull an image from a registry: {"ref": "127.0.0.1:5000/busybox:latest"}."""
-    from runtime.image.registry.pull import pull
     ref = _ref(_json_body())
-    image = pull(_rt(), ref)
+    image = _rt().pull(ref)
     return jsonify(_image_row(image)), 201
 
 
 @bp.post("/images/push")
 def images_push():
     """Push an image to its registry: {"ref": "127.0.0.1:5000/name:tag"}."""
-    from runtime.image.registry.push import push
     ref = _ref(_json_body())
-    return jsonify({"ref": ref, "digest": push(_rt(), ref)})
+    return jsonify({"ref": ref, "digest": _rt().push(ref)})
 
 
 def _ref(body) -> str:
@@ -87,7 +85,6 @@ def images_build():
     Multipart form or JSON: dockerfile (text), tag, target, no_cache, build_args
     ({"K": "V"} in JSON, K=V lines in a form), file (the Dockerfile's name in the context).
     """
-    from runtime.build.builder import build
     form = request.form if request.files or request.form else _json_body()
     tag = form.get("tag") or None
     target = form.get("target") or None
@@ -105,8 +102,8 @@ def images_build():
                 f.write(text)
         if upload is None and not text:
             raise InvalidArgument("invalid request: send a build context (tar) or a Dockerfile text")
-        image = build(_rt(), context, tag=tag, dockerfile=dockerfile_name, build_args=build_args,
-                      no_cache=no_cache, target=target)
+        image = _rt().build(context, tag=tag, dockerfile=dockerfile_name, build_args=build_args,
+                            no_cache=no_cache, target=target)
     return jsonify(_image_row(image)), 201
 
 

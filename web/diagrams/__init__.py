@@ -1,4 +1,7 @@
-"""The four live views, drawn from the kernel: namespaces, cgroups, network, layers.
+"""The four live views, drawn from the kernel: namespaces, cgroups, network, layers;
+and the lessons' views: vm (a real VM beside a container, measured), components
+(Docker's parts, onggi's real ones with live counts) and multihost (Machine and
+Swarm, simulated).
 
 Each view is a module with ``collect(rt, scans, query) -> model`` (reads /proc,
 cgroupfs, netlink, mountinfo and layer directories through ``runtime.inspect``;
@@ -13,8 +16,12 @@ from __future__ import annotations
 
 import importlib
 
-VIEWS = ("namespaces", "cgroups", "network", "layers")
+VIEWS = ("namespaces", "cgroups", "network", "layers", "vm", "components", "multihost")
 LANGS = ("ko", "en")
+# What a view may be asked about: a container or image (the four kernel views), a
+# part of Docker to highlight (components), a simulated scenario (multihost), and
+# the lesson result a computed view draws (vm, components, multihost).
+QUERY_KEYS = ("container", "image", "component", "scenario", "result")
 
 
 def view_module(view: str):

@@ -4,13 +4,15 @@ Per cgroup: memory current vs limit, pids current vs max, CPU time used and how
 often the quota throttled it, OOM kills (a cgroup with one is drawn red and
 carries the class ``oom``, which the page flashes). Read by
 ``runtime.inspect.cgroups.tree``. Query: ``container=ID`` shows that one only.
+In simulated mode ``rt.cgroups`` is the simulated manager (the same interface),
+and the view says it is simulated.
 """
 from __future__ import annotations
 
 from runtime.inspect.cgroups import percent, tree
 
 from . import short
-from .html import HEAD, PALE, WARN, bar, cell, human, new_graph, row, table
+from .html import HEAD, PALE, WARN, bar, cell, human, mark_simulated, new_graph, row, table
 from .text import t
 
 
@@ -24,11 +26,14 @@ def collect(rt, scans, query) -> dict:
         model["children"] = [c for c in model["children"]
                              if c.name.startswith(want) or names.get(c.name) == want]
     model["children"] = [c.to_dict() | {"container": names.get(c.name, "")} for c in model["children"]]
+    model["simulated"] = bool(getattr(rt, "simulated", False))
     return model
 
 
 def draw(model, lang="ko"):
     g = new_graph("cgroups", lang=lang)
+    if model.get("simulated"):
+        mark_simulated(g, lang)
     root_rows = [row(cell(t("cgroup_root", lang), bold=True, bg=HEAD, id="cg-root-title", size=13)),
                  row(cell(f"{model['parent']}  (cgroup {model['version']})", mono=True))]
     g.node("cg-root", label=table(root_rows), id="cg-root")

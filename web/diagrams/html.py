@@ -87,3 +87,19 @@ def human(n: int | None) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{n} B"
+
+
+SIM = "#f3d9a4"         # the simulated band's colour: a warning, not an error
+
+
+def mark_simulated(g, lang: str, *, bottom_up: bool = False) -> None:
+    """A band across the top of the view (id ``sim-mark``) saying it is simulated.
+
+    It gets a rank of its own at the top: "source" in a top-down graph, "sink"
+    in a bottom-up one (rankdir=BT draws the last rank at the top)."""
+    from .text import t
+    label = table([row(cell(f"⚠ {t('simulated', lang)}", bold=True, bg=SIM, size=13, id="sim-mark-text"))],
+                  cellborder=0, cellpadding=6, bg=SIM)
+    with g.subgraph(name="sim_band") as band:
+        band.attr(rank="sink" if bottom_up else "source")
+        band.node("sim-mark", id="sim-mark", label=label, **{"class": "simulated"})

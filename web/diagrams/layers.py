@@ -14,6 +14,10 @@ Read from the unpacked layer directories and the container's upper dir
 
 Per-file lists, a file's content and the diff across a range of layers are the
 JSON API's (``/api/layers...``); the page opens them when a layer is clicked.
+
+In simulated mode the layers' contents come from ``rt.truth`` (the simulated
+world's layers, read as ``runtime.inspect.layers.scan`` would read a directory)
+and the view says it is simulated.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from runtime.inspect import layers as L
 from runtime.inspect import mounts
 
 from . import short
-from .html import HEAD, NOTE, OWN, PALE, WARN, cell, human, new_graph, row, table
+from .html import HEAD, NOTE, OWN, PALE, WARN, cell, human, mark_simulated, new_graph, row, table
 from .text import t
 
 
@@ -39,6 +43,30 @@ class Stack:
 
 def _hex(path) -> str:
     return Path(path).name
+
+
+def _scan(rt, scans, directory, *, fixed: bool = True) -> list:
+    """What a layer directory holds: read from disk, or from the simulated world."""
+    if getattr(rt, "simulated", False):
+        return rt.truth.layer_entries(directory)
+    return scans.get(directory, fixed=fixed)
+
+
+def _size(rt, scans, directory, *, fixed: bool = True) -> int | None:
+    """Bytes a layer directory holds (None when it is not there)."""
+    if not getattr(rt, "simulated", False) and not Path(directory).is_dir():
+        return None
+    return sum(e.size for e in _scan(rt, scans, directory, fixed=fixed))
+
+
+def _mounted(rt, rec) -> bool:
+    if getattr(rt, "simulated", False):
+        return rt.truth.overlay_mounted(rec.id)
+    try:
+        m = mounts.find(mounts.mountinfo("self", rt.config.proc), str(rec.merged))
+    except OSError:
+        m = None
+    return m is not None and m.fstype == "overlay"
 
 
 def _sharing(rt) -> tuple[dict, dict]:
@@ -74,7 +102,7 @@ def stack_for(rt, scans, *, image: str | None = None, container: str | None = No
         layers.append({"index": i, "dir": d, "kind": "image", "node_id": f"layer-{h[:12]}",
                        "diff_id": "sha256:" + h, "created_by": made_by[i] if i < len(made_by) else "",
                        "images": shared_images.get(h, []), "containers": shared_containers.get(h, [])})
-    entries = [scans.get(d) for d in dirs]
+    entries = [_scan(rt, scans, d) for d in dirs]
     merged = None
     if rec is not None:
         cid = short(rec.id)
@@ -82,13 +110,8 @@ def stack_for(rt, scans, *, image: str | None = None, container: str | None = No
                        "node_id": f"layer-{cid}-init", "created_by": "", "images": [], "containers": [rec.name]})
         layers.append({"index": len(layers), "dir": str(rec.upper), "kind": "upper",
                        "node_id": f"layer-{cid}-upper", "created_by": "", "images": [], "containers": [rec.name]})
-        entries += [scans.get(rec.init, fixed=False), scans.get(rec.upper, fixed=False)]
-        try:
-            m = mounts.find(mounts.mountinfo("self", rt.config.proc), str(rec.merged))
-        except OSError:
-            m = None
-        merged = {"mountpoint": str(rec.merged), "mounted": m is not None and m.fstype == "overlay",
-                  "node_id": f"layer-{cid}-merged"}
+        entries += [_scan(rt, scans, rec.init, fixed=False), _scan(rt, scans, rec.upper, fixed=False)]
+        merged = {"mountpoint": str(rec.merged), "mounted": _mounted(rt, rec), "node_id": f"layer-{cid}-merged"}
     reports = L.analyze(entries, [x["dir"] for x in layers])
     return Stack(title=title, layers=layers, entries=entries, reports=reports, merged=merged)
 
@@ -97,8 +120,9 @@ def collect(rt, scans, query) -> dict:
     if query.get("image") or query.get("container"):
         stack = stack_for(rt, scans, image=query.get("image"), container=query.get("container"))
         return {"mode": "stack", "title": stack.title, "merged": stack.merged,
-                "layers": [info | rep.to_dict(changes=False) for info, rep in zip(stack.layers, stack.reports)]}
-    return _overview(rt, scans)
+                "layers": [info | rep.to_dict(changes=False) for info, rep in zip(stack.layers, stack.reports)],
+                "simulated": bool(getattr(rt, "simulated", False))}
+    return _overview(rt, scans) | {"simulated": bool(getattr(rt, "simulated", False))}
 
 
 def _overview(rt, scans) -> dict:
@@ -108,23 +132,24 @@ def _overview(rt, scans) -> dict:
         paths = rt.images.layer_paths(img)
         for p in paths:
             if p.name not in sizes:
-                sizes[p.name] = sum(e.size for e in scans.get(p)) if p.is_dir() else None
+                sizes[p.name] = _size(rt, scans, p)
         images.append({"id": img.id, "label": img.tags[0] if img.tags else img.short_id,
                        "tags": list(img.tags), "layers": [p.name for p in paths],
                        "made_by": L.created_by(img)})
     containers = []
     for r in rt.containers.list():
         state = r.current_state()
-        upper = sum(e.size for e in scans.get(r.upper, fixed=False)) if r.upper.is_dir() else 0
+        upper = _size(rt, scans, r.upper, fixed=False) or 0
         containers.append({"id": r.id, "name": r.name, "image_id": r.image_id, "status": state.status.value,
                            "top": Path(r.layers[-1]).name if r.layers else None, "upper_size": upper})
     return {"mode": "overview", "images": images, "containers": containers, "sizes": sizes}
 
 
 def draw(model, lang="ko"):
-    if model["mode"] == "overview":
-        return _draw_overview(model, lang)
-    return _draw_stack(model, lang)
+    g = _draw_overview(model, lang) if model["mode"] == "overview" else _draw_stack(model, lang)
+    if model.get("simulated"):
+        mark_simulated(g, lang, bottom_up=True)
+    return g
 
 
 def _draw_overview(model, lang):

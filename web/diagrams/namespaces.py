@@ -5,7 +5,8 @@ cgroup's ``cgroup.procs``, so a container halfway through a step-through shows
 too), the inode behind each /proc/PID/ns/* link: equal inodes mean the same
 namespace. Also each process's PID on the host vs inside (NSpid), what its
 root filesystem is (mountinfo: overlay after pivot_root), and its capabilities.
-Query: ``container=ID`` shows that one only.
+Query: ``container=ID`` shows that one only. In simulated mode the model comes
+from ``rt.truth`` (the simulated kernel) and the view says it is simulated.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from runtime.inspect import mounts, namespaces, procs
 from runtime.linux.namespaces import ALL_KINDS
 
 from . import short
-from .html import HEAD, OWN, PALE, SHARED, cell, new_graph, row, table
+from .html import HEAD, OWN, PALE, SHARED, cell, mark_simulated, new_graph, row, table
 from .text import t
 
 MAX_PROCS = 5
@@ -23,6 +24,8 @@ COLUMNS = 4
 
 
 def collect(rt, scans, query) -> dict:
+    if getattr(rt, "simulated", False):
+        return rt.truth.namespaces(query)
     proc = rt.config.proc
     want = query.get("container")
     out = {"host": {"pid": os.getpid(), "ns": namespaces.inodes("self", proc)}, "containers": []}
@@ -80,6 +83,8 @@ def _pids(rt, record) -> list[int]:
 
 def draw(model, lang="ko"):
     g = new_graph("namespaces", lang=lang)
+    if model.get("simulated"):
+        mark_simulated(g, lang)
     host = model["host"]["ns"]
     rows = [row(cell(t("host", lang), bold=True, colspan=3, bg=HEAD, id="ns-host-title", size=13)),
             row(cell(t("host_sub", lang), colspan=3, size=9))]

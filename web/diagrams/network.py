@@ -5,20 +5,25 @@ the host's and each container's netns): the host's bridges with their addresses,
 each veth's host end plugged into its bridge, the container end (eth0) inside
 the container's netns with its addresses and routes, published ports, and which
 network each container is on. Query: ``container=ID`` shows that one only.
+In simulated mode the topology comes from ``rt.truth`` (the same shape) and the
+view says it is simulated.
 """
 from __future__ import annotations
 
 from . import short
-from .html import HEAD, NOTE, OWN, PALE, SHARED, cell, new_graph, row, table
+from .html import HEAD, NOTE, OWN, PALE, SHARED, cell, mark_simulated, new_graph, row, table
 from .text import t
 
 
 def collect(rt, scans, query) -> dict:
-    try:
-        from runtime.network.topology import read_topology
-    except ImportError as exc:
-        return {"unavailable": f"runtime.network.topology: {exc}"}
-    model = read_topology(rt)
+    if getattr(rt, "simulated", False):
+        model = rt.truth.topology()
+    else:
+        try:
+            from runtime.network.topology import read_topology
+        except ImportError as exc:
+            return {"unavailable": f"runtime.network.topology: {exc}"}
+        model = read_topology(rt)
     want = query.get("container")
     if want:
         keep = {c["id"] for c in model.get("containers", [])
@@ -31,6 +36,8 @@ def collect(rt, scans, query) -> dict:
 
 def draw(model, lang="ko"):
     g = new_graph("network", rankdir="TB", lang=lang)
+    if model.get("simulated"):
+        mark_simulated(g, lang)
     if model.get("unavailable"):
         g.node("net-unavailable", id="net-unavailable",
                label=table([row(cell(t("net_unavailable", lang), bg=NOTE)),
@@ -90,6 +97,10 @@ def draw(model, lang="ko"):
         g.node(node, id=node, label=table([row(cell(
             f"{p['host_ip']}:{p['host_port']} → {p['port']}/{p['proto']}", mono=True, bg=NOTE))]))
         g.edge(node, f"net-c-{short(p['container'])}", style="dashed", label=t("ports", lang))
+    if model.get("simulated"):
+        # Keep the band above the host's box: rank=source alone loses to the cluster.
+        for b in bridges or containers:
+            g.edge("sim-mark", f"net-br-{b['name']}" if bridges else f"net-c-{short(b['id'])}", style="invis")
     return g
 
 

@@ -60,6 +60,8 @@ WORDS = {
     "made_by": ("만든 명령", "made by"),
     "readonly": ("읽기 전용", "read-only"),
     "writable": ("쓰기 가능", "writable"),
+    "simulated": ("모의 실행 (simulated): 커널이 아니라 모형이 보여 주는 그림입니다",
+                  "simulated: drawn from a model, not from the kernel"),
 }
 
 

@@ -84,7 +84,7 @@ class Step:
         return (self.id, self.view, _freeze(self.view_for),
                 self.action.machine() if self.action else None,
                 tuple(c.machine() for c in self.checks), self.step_through,
-                tuple(q.machine() for q in self.quizzes), len(self.hints))
+                tuple(q.machine() for q in self.quizzes))
 
 
 @dataclass(frozen=True)

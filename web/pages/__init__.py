@@ -1,4 +1,4 @@
-"""The HTML pages: the live dashboard (/) and the lessons placeholder (/lessons)."""
+"""The HTML pages: the live dashboard (/); the lessons' pages are the lessons blueprint's (web/lessons)."""
 from flask import Blueprint
 
 bp = Blueprint("pages", __name__, template_folder="../templates")

@@ -13,12 +13,6 @@ def index():
     return render_template("index.html")
 
 
-@bp.get("/lessons")
-def lessons():
-    """Lessons arrive in a later issue; the page says so."""
-    return render_template("lessons.html")
-
-
 @bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     if request.path.startswith("/api/"):

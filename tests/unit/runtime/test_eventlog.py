@@ -53,3 +53,21 @@ def test_every_event_type_is_a_topic_name():
     for cls in kinds:
         kind, _, action = cls.type.partition(".")
         assert kind in ("container", "image", "layer", "build", "network") and action, cls
+
+
+def test_follow_without_inotify_polls(tmp_path):
+    import runtime.linux.inotify as ino_mod
+    real = ino_mod.Inotify
+
+    class Broken:
+        def __init__(self):
+            raise OSError(38, "Function not implemented")
+    ino_mod.Inotify = Broken
+    try:
+        path = tmp_path / "events.log"
+        gen = EventLog(path).follow(timeout=0.1, from_start=True)
+        EventLog(path).publish(events.ContainerCreated(id="polled"))
+        assert next(gen)["id"] == "polled"
+        gen.close()
+    finally:
+        ino_mod.Inotify = real

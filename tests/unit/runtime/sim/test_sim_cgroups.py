@@ -1,0 +1,69 @@
+"""Simulated cgroups: limits read back, gauges that move, the OOM kill, throttling, the pids limit."""
+import time
+
+from runtime.cgroups import Limits
+from runtime.container.state import Status
+
+
+def test_limits_read_back_like_the_kernels(sim, started):
+    c = started(memory=(64 << 20) + 100, cpus=0.5, pids_limit=20)
+    cg = sim.cgroups.get(c.id)
+    assert cg.path == f"/{sim.config.cgroup_parent}/{c.id}" and sim.cgroups.version == "v2"
+    assert cg.limits() == Limits(memory=64 << 20, cpu_quota=50000, cpu_period=100000, pids=20)
+    files = cg.files()
+    assert files["memory.max"] == str(64 << 20) and files["memory.swap.max"] == "0"
+    assert files["cgroup.procs"] == str(c.state.pid)
+    assert sim.cgroups.names() == [c.id] and sim.cgroups.exists(c.id)
+
+
+def test_a_cgroup_exists_only_while_its_container_runs(sim, started):
+    c = started()
+    c.kill()
+    assert not sim.cgroups.exists(c.id) and sim.cgroups.get(c.id).stats().memory_current is None
+
+
+def test_memory_creeps_and_a_memory_eater_is_oom_killed(sim, started, events):
+    idle = started()
+    first = sim.cgroups.get(idle.id).stats().memory_current
+    time.sleep(0.2)
+    assert sim.cgroups.get(idle.id).stats().memory_current > first
+    eater = started("sh", "-c", "for i in $(seq 100); do head -c 1m /dev/zero; sleep 0.05; done | tail",
+                    memory=8 << 20, name="eater")
+    time.sleep(0.1)
+    assert 0 < sim.cgroups.get(eater.id).stats().memory_current <= 8 << 20
+    assert eater.wait() == 137
+    state = eater.state
+    assert state.oom_killed and state.exit_code == 137
+    mine = [e["type"] for e in events() if e.get("id") == eater.id]
+    assert mine[-2:] == ["container.oom", "container.exited"]
+    assert events("container.exited")[-1]["data"] == {"exit_code": 137, "oom_killed": True}
+
+
+def test_an_eater_under_its_limit_just_finishes(sim, started):
+    c = started("sh", "-c", "for i in $(seq 2); do head -c 1m /dev/zero; done | tail", memory=64 << 20)
+    assert c.wait() == 0 and not c.state.oom_killed
+
+
+def test_a_busy_loop_uses_its_quota_and_is_throttled(sim, started):
+    t0 = time.monotonic()
+    c = started("sh", "-c", "while :; do :; done", cpus=0.2)
+    time.sleep(0.5)
+    s = sim.cgroups.get(c.id).stats()
+    ran = time.monotonic() - t0
+    assert 0.2 * 0.5e9 * 0.95 <= s.cpu_usage_ns <= 0.2 * ran * 1e9 * 1.05      # 0.2 CPU, not one
+    assert s.cpu_nr_periods >= 4 and s.cpu_nr_throttled >= 4
+    idle = started()
+    time.sleep(0.2)
+    assert sim.cgroups.get(idle.id).stats().cpu_nr_throttled == 0
+    assert c.stats()["cpu_percent"] == 20.0
+
+
+def test_a_fork_loop_stops_at_the_pids_limit(sim, started):
+    c = started(pids_limit=20, name="forks")
+    code, out = c.exec_output(["sh", "-c", "while true; do sleep 3600 & done"], timeout=0.3)
+    assert code == 137 and "can't fork: Resource temporarily unavailable" in out
+    s = sim.cgroups.get(c.id).stats()
+    assert s.pids_current == 19 and s.pids_max == 20        # its sleeps stay; the killed shell is gone
+    assert sim.truth.pids_refused("forks") > 0
+    assert sim.truth.cgroup_files_inside(c.id)["pids.events"].startswith("max ")
+    assert c.state.status is Status.RUNNING
