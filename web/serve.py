@@ -88,6 +88,12 @@ def command(argv) -> int:
     def stop(_signum, _frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, stop)
+    if not os.environ.get("ONGGI_DEBUG"):
+        # Werkzeug's threaded server is what Flask-SocketIO's threading mode runs on,
+        # and it serves a classroom well; its "development server" warnings would only
+        # alarm the learners reading this terminal. ONGGI_DEBUG=1 shows them.
+        import logging
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
     try:
         socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
                      log_output=bool(os.environ.get("ONGGI_DEBUG")), use_reloader=False)
