@@ -496,7 +496,9 @@ function renderQuizzes(quizzes) {
         form.append(label);
       });
     }
-    form.append(el("button", { type: "submit" }, t("lesson.answer")), el("div", { class: "verdict", role: "status" }));
+    const verdict = el("div", { class: "verdict", role: "status" });
+    if (q.answered) verdict.append(el("p", { class: "right" }, t("lesson.right")));
+    form.append(el("button", { type: "submit" }, t("lesson.answer")), verdict);
     form.addEventListener("submit", (ev) => { ev.preventDefault(); answer(q, form); });
     box.append(form);
   }

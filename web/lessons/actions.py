@@ -229,7 +229,7 @@ def context_dir(lesson_dir: Path, dest: Path, dockerfile: str, files: dict) -> P
 
 
 def _build(job: Job) -> dict:
-    from runtime.build.builder import Note, Output, build
+    from runtime.build.builder import Note, Output
     from runtime.events import BuildStep
     rt = job.rt
     steps = []
@@ -251,30 +251,19 @@ def _build(job: Job) -> dict:
     files = {name: job.files[name] for name in editable if name in job.files}
     with tempfile.TemporaryDirectory(prefix="onggi-lesson-build-") as tmp:
         ctx = context_dir(job.lesson_dir, Path(tmp) / "context", job.params["dockerfile"], files)
-        if hasattr(rt, "build"):             # the simulated runtime builds in its model
-            image = rt.build(ctx, tag=job.params["tag"], progress=progress)
-        else:
-            image = build(rt, ctx, tag=job.params["tag"], progress=progress)
+        image = rt.build(ctx, tag=job.params["tag"], progress=progress)
     job.say(f"Successfully built {image.short_id}\nSuccessfully tagged {job.params['tag']}\n")
     return {"tag": job.params["tag"], "image": image.id, "steps": steps, "made": [job.params["tag"]]}
 
 
 def _pull(job: Job) -> dict:
-    from runtime.image.registry.pull import pull
-    if hasattr(job.rt, "pull"):              # the simulated runtime's registry
-        image = job.rt.pull(job.params["ref"], progress=_text_progress(job))
-    else:
-        image = pull(job.rt, job.params["ref"], progress=_text_progress(job))
+    image = job.rt.pull(job.params["ref"], progress=_text_progress(job))
     job.say(f"{job.params['ref']}: {image.short_id}\n")
     return {"ref": job.params["ref"], "image": image.id, "made": [job.params["ref"]]}
 
 
 def _push(job: Job) -> dict:
-    from runtime.image.registry.push import push
-    if hasattr(job.rt, "push"):
-        digest = job.rt.push(job.params["ref"], progress=_text_progress(job))
-    else:
-        digest = push(job.rt, job.params["ref"], progress=_text_progress(job))
+    digest = job.rt.push(job.params["ref"], progress=_text_progress(job))
     job.say(f"{job.params['ref']}: digest: {digest}\n")
     return {"ref": job.params["ref"], "digest": digest}
 
