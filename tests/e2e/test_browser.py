@@ -161,7 +161,9 @@ def test_language_switch_and_presenter_mode(page, server, shot):
     page.click("#lang-toggle")
 
 
-def test_lessons_placeholder(page, server):
+def test_lessons_list(page, server):
     page.goto(server["url"])
     page.goto(server["base"] + "/lessons")
     assert "강의" in page.inner_text("h2")
+    links = page.eval_on_selector_all("a[href^='/lessons/']", "els => els.map(e => e.getAttribute('href'))")
+    assert len({href.split("?")[0] for href in links}) >= 10      # every lesson, numbered

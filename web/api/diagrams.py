@@ -1,11 +1,11 @@
-"""GET /api/diagrams/<view>.svg: a view drawn from the kernel now (?lang=ko|en, ?container=, ?image=)."""
+"""GET /api/diagrams/<view>.svg: a view drawn from the kernel now (?lang=ko|en, ?container=, ?image=,
+and the lessons' ?component=, ?scenario=, ?result=)."""
 from __future__ import annotations
 
 from flask import Response, current_app, request
 
+from ..diagrams import QUERY_KEYS
 from . import bp
-
-QUERY_KEYS = ("container", "image")
 
 
 def query_from(args) -> dict:

@@ -872,6 +872,15 @@ def wget(c) -> int:
     return 0
 
 
+def httpd(c) -> int:
+    """busybox httpd: with -f it serves in the foreground, so the container keeps running;
+    without it, it forks into the background, and a container whose PID 1 it was ends."""
+    if "-f" not in c.args:
+        return 0
+    c.m.sleep(float("inf"))
+    return 0
+
+
 def sh(c) -> int:
     """sh -c 'script' [name args...], or sh reading a script from its input."""
     from .interp import Out
@@ -920,6 +929,6 @@ APPLETS = {
     "hostname": hostname, "uname": uname, "id": id_, "whoami": whoami, "env": env,
     "printenv": printenv, "date": date, "which": which, "nproc": nproc, "uptime": uptime,
     "free": free, "ps": ps, "top": top, "mount": mount, "df": df, "ip": ip, "ifconfig": ifconfig,
-    "ping": ping, "wget": wget, "sh": sh, "ash": sh, "nslookup": nslookup, "true": true_,
+    "ping": ping, "wget": wget, "httpd": httpd, "sh": sh, "ash": sh, "nslookup": nslookup, "true": true_,
     "false": false_,
 }
