@@ -36,21 +36,13 @@ class Runtime:
 
     def image(self, ref: str):
         """The image ref names; busybox:latest is rebuilt offline if it is missing."""
-        from .errors import ImageNotFound
-        try:
-            return self.images.resolve(ref)
-        except ImageNotFound:
-            if ref.removeprefix("docker.io/library/") not in ("busybox", "busybox:latest"):
-                raise
-        return self.images.ensure_base()
+        from .image.images import resolve_or_base
+        return resolve_or_base(self.images, ref)
 
     def list_images(self):
         """Every image; a fresh onggi root gets its busybox:latest first."""
-        images = self.images.list()
-        if not any("busybox:latest" in i.tags for i in images):
-            self.images.ensure_base()
-            images = self.images.list()
-        return images
+        from .image.images import list_with_base
+        return list_with_base(self.images)
 
     @cached_property
     def cgroups(self):

@@ -32,6 +32,48 @@ _ID_PREFIX = re.compile(r"(?:sha256:)?([0-9a-f]{1,64})")
 BASE_NAME = "busybox:latest"
 
 
+def rmi_untags(image: Image, name: str | None, *, used: bool, force: bool) -> list[str]:
+    """Docker's rule for ``rmi``: which names to untag, or why not (ImageInUse/Conflict).
+
+    By name: untag that name; refused only if it is the last name of an image a
+    container uses. By id: untag every name; refused if a container uses it or
+    several repositories name it, unless forced. The image itself goes when no
+    name is left and nothing uses it (the caller decides that).
+    """
+    if name is not None:
+        if used and len(image.tags) == 1 and not force:
+            raise ImageInUse(f"unable to remove repository reference {name!r} (must force): "
+                             f"a container is using its referenced image {image.short_id}")
+        return [name]
+    if used and not force:
+        raise ImageInUse(f"unable to delete {image.short_id} (must be forced): "
+                         "image is being used by a container")
+    if len(image.tags) > 1 and not force:
+        raise Conflict(f"unable to delete {image.short_id} (must be forced): "
+                       "image is referenced in multiple repositories",
+                       hint="remove the tags one by one, or use -f")
+    return list(image.tags)
+
+
+def resolve_or_base(images, ref: str):
+    """The image REF names; busybox:latest is rebuilt offline if it is missing."""
+    try:
+        return images.resolve(ref)
+    except ImageNotFound:
+        if ref.removeprefix("docker.io/library/") not in ("busybox", "busybox:latest"):
+            raise
+    return images.ensure_base()
+
+
+def list_with_base(images) -> list:
+    """Every image; a fresh onggi root gets its busybox:latest first."""
+    found = images.list()
+    if not any(BASE_NAME in i.tags for i in found):
+        images.ensure_base()
+        found = images.list()
+    return found
+
+
 class ImageStore:
     """Images in ``config.image_dir``, their unpacked layers in ``config.layers_dir``.
 
@@ -138,20 +180,7 @@ class ImageStore:
             except (BlobNotFound, DigestMismatch) as err:
                 return self._untag_broken(index, ref, err)
             used = image.id in set(in_use)
-            if name is not None:
-                if used and len(image.tags) == 1 and not force:
-                    raise ImageInUse(f"unable to remove repository reference {name!r} (must force): "
-                                     f"a container is using its referenced image {image.short_id}")
-                untag = [name]
-            else:
-                if used and not force:
-                    raise ImageInUse(f"unable to delete {image.short_id} (must be forced): "
-                                     "image is being used by a container")
-                if len(image.tags) > 1 and not force:
-                    raise Conflict(f"unable to delete {image.short_id} (must be forced): "
-                                   "image is referenced in multiple repositories",
-                                   hint="remove the tags one by one, or use -f")
-                untag = list(image.tags)
+            untag = rmi_untags(image, name, used=used, force=force)
             for tag in untag:
                 index.untag(tag)
                 lines.append(f"Untagged: {tag}")

@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from runtime.errors import Conflict, ImageInUse, ImageNotFound, InvalidReference, Unsupported
+from runtime.errors import ImageNotFound, InvalidReference, Unsupported
+from runtime.image.images import rmi_untags
 from runtime.events import ImageDeleted, ImageLoaded, ImageTagged, LayerExtracted
 from runtime.image import reference
 from runtime.image.digest import Digest, is_digest
@@ -116,20 +117,7 @@ class SimImageStore:
         with self.rt.world.edit() as world:
             image, name = self._resolve(world, ref)
             used = image.id in set(in_use)
-            if name is not None:
-                if used and len(image.tags) == 1 and not force:
-                    raise ImageInUse(f"unable to remove repository reference {name!r} (must force): "
-                                     f"a container is using its referenced image {image.short_id}")
-                untag = [name]
-            else:
-                if used and not force:
-                    raise ImageInUse(f"unable to delete {image.short_id} (must be forced): "
-                                     "image is being used by a container")
-                if len(image.tags) > 1 and not force:
-                    raise Conflict(f"unable to delete {image.short_id} (must be forced): "
-                                   "image is referenced in multiple repositories",
-                                   hint="remove the tags one by one, or use -f")
-                untag = list(image.tags)
+            untag = rmi_untags(image, name, used=used, force=force)
             for tag in untag:
                 world["tags"].pop(tag, None)
                 lines.append(f"Untagged: {tag}")

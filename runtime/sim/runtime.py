@@ -94,20 +94,12 @@ class SimRuntime:
         return SimRegistry(self)
 
     def image(self, ref: str):
-        from runtime.errors import ImageNotFound
-        try:
-            return self.images.resolve(ref)
-        except ImageNotFound:
-            if ref.removeprefix("docker.io/library/") not in ("busybox", "busybox:latest"):
-                raise
-        return self.images.ensure_base()
+        from runtime.image.images import resolve_or_base
+        return resolve_or_base(self.images, ref)
 
     def list_images(self):
-        images = self.images.list()
-        if not any("busybox:latest" in i.tags for i in images):
-            self.images.ensure_base()
-            images = self.images.list()
-        return images
+        from runtime.image.images import list_with_base
+        return list_with_base(self.images)
 
     # -- containers ----------------------------------------------------------------------------------
     def create(self, spec):
