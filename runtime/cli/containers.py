@@ -373,11 +373,7 @@ def inspect(args) -> int:
         except OnggiError as e:
             print(f"onggi: {e.one_line()}", file=sys.stderr)
             code = 1
-    if args.format:
-        for r in results:
-            print(format_template(args.format, r))
-    else:
-        output.print_json(results)
+    output.print_documents(results, args.format)
     return code
 
 

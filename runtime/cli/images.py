@@ -156,14 +156,8 @@ def image_inspect_setup(p) -> None:
 
 
 def image_inspect(args) -> int:
-    from .containers import format_template
     rt = _runtime()
-    docs = [rt.images.inspect(ref) for ref in args.images]
-    if args.format:
-        for d in docs:
-            print(format_template(args.format, d))
-    else:
-        output.print_json(docs)
+    output.print_documents([rt.images.inspect(ref) for ref in args.images], args.format)
     return 0
 
 

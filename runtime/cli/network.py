@@ -57,12 +57,7 @@ def network(args) -> int:
             except OnggiError as e:
                 print(f"onggi: {e.one_line()}", file=sys.stderr)
                 code = 1
-        if args.format:
-            from .containers import format_template
-            for r in results:
-                print(format_template(args.format, r))
-        else:
-            output.print_json(results)
+        output.print_documents(results, args.format)
         return code
     rt.check_host()
     if action == "create":

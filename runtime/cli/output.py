@@ -91,6 +91,16 @@ def ago(text: str) -> str:
     return duration((datetime.now(timezone.utc) - when).total_seconds()) + " ago"
 
 
+def print_documents(docs: list, template: str | None) -> None:
+    """`inspect`'s output: one filled-in template per document with -f, else a JSON array."""
+    if template:
+        from .containers import format_template
+        for doc in docs:
+            print(format_template(template, doc))
+    else:
+        print_json(docs)
+
+
 def print_json(data) -> None:
     json.dump(data, sys.stdout, indent=4, ensure_ascii=False)
     sys.stdout.write("\n")
