@@ -152,7 +152,7 @@ class ImageStore:
     # -- names --------------------------------------------------------------------------
     def tag(self, source: str, target: str) -> str:
         """Point the name ``target`` at the image ``source`` names; return the familiar name."""
-        name = _tag_name(target)
+        name = tag_name(target)
         with self.layout.transaction() as index:
             image = self._resolve(index, source)[0]
             index.tag(name, _entry(index, image.manifest_digest))
@@ -207,7 +207,7 @@ class ImageStore:
         """
         from runtime.image.ingest import ingest_uncompressed
         from runtime.image.manifest import new_config, now_rfc3339, put_image
-        name = _tag_name(ref) if ref else None
+        name = tag_name(ref) if ref else None
         shown = str(source) if isinstance(source, (str, Path)) else "-"
         with self.layout.transaction() as index:
             # A path is ours to open and close; a caller's stream stays open.
@@ -232,7 +232,7 @@ class ImageStore:
         """
         from runtime.image.layers import write_layer
         from runtime.image.manifest import OCI_LAYER, derive_config, descriptor, now_rfc3339, put_image
-        name = _tag_name(ref) if ref else None
+        name = tag_name(ref) if ref else None
         with self.layout.transaction() as index:
             with self.blobs.writer() as w:
                 write_layer(Path(upper_dir), w, self.syscalls)
@@ -452,7 +452,8 @@ class ImageStore:
                             hint="give more digits of the image ID")
 
 
-def _tag_name(ref: str) -> str:
+def tag_name(ref: str) -> str:
+    """The familiar name a tag is stored under; a digest reference is no tag."""
     parsed = reference.parse(ref)
     if parsed.digest:
         raise InvalidReference(f"invalid tag {ref!r}: a tag cannot include a digest")

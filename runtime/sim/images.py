@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from runtime.errors import ImageNotFound, InvalidReference, Unsupported
-from runtime.image.images import rmi_untags
+from runtime.image.images import rmi_untags, tag_name
 from runtime.events import ImageDeleted, ImageLoaded, ImageTagged, LayerExtracted
 from runtime.image import reference
 from runtime.image.digest import Digest, is_digest
@@ -103,7 +103,7 @@ class SimImageStore:
 
     # -- names ----------------------------------------------------------------------------
     def tag(self, source: str, target: str) -> str:
-        name = _tag_name(target)
+        name = tag_name(target)
         with self.rt.world.edit() as world:
             image = self._resolve(world, source)[0]
             world["tags"][name] = image.id
@@ -157,7 +157,7 @@ class SimImageStore:
         world["images"][image_id] = {"manifest_digest": str(Digest.of(encode(manifest))),
                                      "manifest": manifest, "config": config}
         if name:
-            world["tags"][_tag_name(name)] = image_id
+            world["tags"][tag_name(name)] = image_id
         return self._image(world, image_id)
 
     @staticmethod
@@ -243,10 +243,3 @@ class SimImageStore:
             raise ImageNotFound(f"no such image: {ref}")
         raise ImageNotFound(f"no such image: {ref} is ambiguous ({len(matches)} images start with it)",
                             hint="give more digits of the image ID")
-
-
-def _tag_name(ref: str) -> str:
-    parsed = reference.parse(ref)
-    if parsed.digest:
-        raise InvalidReference(f"invalid tag {ref!r}: a tag cannot include a digest")
-    return parsed.familiar
