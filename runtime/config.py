@@ -90,6 +90,11 @@ class Config:
         return self.root / "containers"
 
     @property
+    def trash_dir(self) -> Path:
+        """Removed containers' directories, renamed here to be deleted a moment later."""
+        return self.root / "trash"
+
+    @property
     def names_dir(self) -> Path:
         return self.root / "names"
 

@@ -96,15 +96,19 @@ class Runtime:
         out = [Container(self, r) for r in self.containers.list()]
         return out if all else [c for c in out if c.state.status.value == "running"]
 
-    def remove_record(self, record: Record) -> None:
-        """Forget a container whose kernel objects are gone (monitor, --rm, rm)."""
+    def remove_record(self, record: Record, *, purge: bool = True):
+        """Forget a container whose kernel objects are gone (monitor, --rm, rm).
+
+        With purge=False its files wait in the trash: the return value is for
+        ``self.containers.purge()`` (see ContainerStore.remove)."""
         if record.spec.network not in ("none", "host") and not record.spec.network.startswith("container:"):
             try:
                 self.networks.release(record)
             except Exception:       # noqa: BLE001 - leases are re-checked by prune
                 pass
-        self.containers.remove(record)
+        trash = self.containers.remove(record, purge=purge)
         self.publisher.publish(events.ContainerDeleted(id=record.id, name=record.name))
+        return trash
 
     def images_in_use(self) -> tuple[set[str], set[str]]:
         """(image ids, layer dirs) that some container still needs."""

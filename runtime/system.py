@@ -94,7 +94,14 @@ def prune(rt) -> list[str]:
             from .rootfs import overlay
             overlay.unmount(rt.syscalls, mountpoint)
             done.append(f"Unmounted: {mountpoint}")
-    # 6. run dirs for containers that are gone.
+    # 6. removed containers' files left in the trash (a monitor killed while deleting),
+    #    and run dirs for containers that are gone.
+    if rt.config.trash_dir.exists():
+        for name in os.listdir(rt.config.trash_dir):
+            path = rt.config.trash_dir / name
+            _unmount_under(rt, path)
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(f"Deleted leftover directory: {path}")
     if rt.config.run_containers_dir.exists():
         for cid in os.listdir(rt.config.run_containers_dir):
             if not (rt.config.containers_dir / cid).exists():
@@ -112,11 +119,12 @@ def prune(rt) -> list[str]:
 
 def _our_mounts(rt):
     from .inspect import mounts as mountinfo
-    prefix = str(rt.config.containers_dir) + "/"
+    prefixes = (str(rt.config.containers_dir) + "/", str(rt.config.trash_dir) + "/")
     for m in mountinfo.mountinfo("self", rt.config.proc):
-        if m.mountpoint.startswith(prefix):
-            cid = m.mountpoint[len(prefix):].split("/", 1)[0]
-            yield cid, m.mountpoint
+        for prefix in prefixes:
+            if m.mountpoint.startswith(prefix):
+                cid = m.mountpoint[len(prefix):].split("/", 1)[0]
+                yield cid, m.mountpoint
 
 
 def _unmount_under(rt, path) -> None:

@@ -106,13 +106,38 @@ def stop_warm(onggi_config):
 # --- teardown that trusts nothing ---------------------------------------------------
 
 def stop_warm_server(config) -> None:
-    """The warm CLI server (runtime/cli/warm.py) of this config's run dir, if any."""
+    """Stop every warm CLI server process (runtime/cli/warm.py) of this config's run
+    dir, its spare included, and one still starting up; return once they are gone."""
+    mine = f"ONGGI_RUN={config.run}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if b"runtime.cli.warm" not in f.read():
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if mine not in f.read().split(b"\0"):
+                    continue
+            os.kill(int(entry), signal.SIGTERM)
+            pids.append(int(entry))
+        except OSError:
+            pass
+    deadline = time.monotonic() + 5
+    for pid in pids:
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
     try:
-        pid = int((config.run / "cli.pid").read_text())
-        if b"runtime.cli.warm" in open(f"/proc/{pid}/cmdline", "rb").read():
-            os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def teardown_onggi(config) -> None:

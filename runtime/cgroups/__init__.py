@@ -215,33 +215,10 @@ class Manager(Protocol):
 
 
 def warm_up(procs_file: Path) -> None:
-    """Hide the first cgroup migration's wait behind the caller's own work.
-
-    Moving a task into a cgroup takes the kernel's cgroup_threadgroup_rwsem for
-    writing; after a quiet spell that first has to wait for an RCU grace period
-    (rcu_sync), about 10 ms here, unless the hierarchy is mounted with
-    ``favordynmods``. So a launch calls this early: a throwaway child moves
-    itself into the cgroup it is already in (procs_file, a no-op move that still
-    takes the lock), and pays that wait while the launch mounts its rootfs and
-    makes its cgroup; when the container's first process joins its cgroup a few
-    milliseconds later, the switch is done. Only from a single-threaded process
-    (it forks); never raises; the child is not waited for.
-    """
-    import threading
-    if threading.active_count() != 1:
-        return
-    try:
-        pid = os.fork()
-    except OSError:
-        return
-    if pid == 0:
-        try:
-            fd = os.open(procs_file, os.O_WRONLY)
-            os.write(fd, b"0")          # "0" means the writing process itself
-        except OSError:
-            pass
-        finally:
-            os._exit(0)
+    """Prime the kernel's cgroup migration lock from procs_file (the caller's own
+    cgroup): see :mod:`runtime.linux.migration`. Never raises, never waits."""
+    from runtime.linux.migration import prime_file
+    prime_file(procs_file)
 
 
 def own_cgroup(proc: Path, hierarchy: str) -> str | None:

@@ -62,6 +62,10 @@ def main() -> None:
     """
     argv = sys.argv[1:]
     code = None
+    if argv[:1] in (["run"], ["start"], ["exec"]) and os.geteuid() == 0:
+        # First of all, so the kernel's slow first cgroup move overlaps everything else.
+        from ..linux.migration import prime
+        prime(os.environ.get("ONGGI_CGROUP_ROOT") or "/sys/fs/cgroup")
     if _warm_allowed(argv):
         from .warm import client
         code = client(argv)

@@ -103,9 +103,8 @@ def run(args) -> int:
     if args.interactive and args.tty and not os.isatty(0):
         raise InvalidArgument("the input device is not a TTY",
                               hint="drop -t, or run from a terminal")
-    rt = _runtime()
+    rt = _runtime()                          # main() has primed the cgroup lock already
     rt.check_host()
-    rt.cgroups.warm_up(rt.config.proc)       # overlap the kernel's first-migration wait
     container = rt.create(_spec(args))
     return _start_and_attach(rt, container, attach=not args.detach, step=args.step)
 
@@ -160,8 +159,7 @@ def start_setup(p) -> None:
 
 
 def start(args) -> int:
-    rt = _runtime()
-    rt.cgroups.warm_up(rt.config.proc)
+    rt = _runtime()                          # main() has primed the cgroup lock already
     if args.attach and len(args.containers) > 1:
         from ..errors import InvalidArgument
         raise InvalidArgument("you cannot start and attach multiple containers at once")

@@ -5,9 +5,10 @@ launch takes ~20 ms. So the first ``onggi`` command starts a small server that
 imports everything once and waits on ``ONGGI_RUN/cli.sock``. Each later command
 is a tiny client (it imports only ``_socket``, ``marshal`` and ``_signal``) that
 hands the server its arguments, environment, working directory and its fds 0, 1
-and 2 (SCM_RIGHTS); the server forks a worker that *becomes* that command
-(the same fds, cwd and environment) and runs the ordinary CLI code, then reports
-the exit code. Signals the client gets (Ctrl-C, window resizes) are forwarded to
+and 2 (SCM_RIGHTS). A worker forked in advance (the *spare*, so no command waits
+for a fork) accepts it and *becomes* that command (the same fds, cwd and
+environment), runs the ordinary CLI code and reports the exit code; the server
+meanwhile forks the next spare. Signals the client gets (Ctrl-C, window resizes) are forwarded to
 the worker.
 
 Safety and honesty rules:
@@ -15,8 +16,8 @@ Safety and honesty rules:
 * The socket is 0600 in onggi's run directory and the peer's uid must be ours
   (SO_PEERCRED): only root can ask a root server to act.
 * The server must stay single-threaded (it forks); it refuses to serve otherwise.
-* If any of its loaded runtime modules changed on disk since it started, it
-  says "stale" and exits; the client then runs the command itself.
+* If any of its loaded runtime modules changed on disk since it started
+  (inotify), it says "stale" and exits; the client then runs the command itself.
 * It exits after ONGGI_WARM_IDLE seconds (default 600) without a request.
 * ``ONGGI_NO_WARM=1`` turns it off: every command then runs in its own process.
 
@@ -142,10 +143,17 @@ PRELOAD = (
     "runtime.inspect.stats", "runtime.system", "runtime.eventlog",
 )
 OPTIONAL = ("runtime.cli.network", "runtime.network.manager", "runtime.cli.build",
-            "runtime.cli.registry", "pyroute2")
+            "runtime.cli.registry")
 
 
 def serve() -> int:
+    """Preload, then keep one spare worker waiting in accept() until idle or stale.
+
+    The spare is forked *before* a client arrives, so a command never waits for
+    the fork of this (large) process: the spare accepts, tells us on ``busy``
+    that it is taken, and we fork the next one when that command is done (or at
+    once, when another client comes first).
+    """
     import fcntl
     import importlib
     import select
@@ -160,6 +168,9 @@ def serve() -> int:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return 0                                   # another server is already here
+    with open(os.path.join(run_dir, "cli.pid"), "w") as f:
+        f.write(str(os.getpid()))                  # at once, so a stop finds us while we load
+    signal.signal(signal.SIGTERM, _stop)           # leave no socket behind when stopped
     for name in PRELOAD:
         importlib.import_module(name)
     for name in OPTIONAL:
@@ -170,7 +181,7 @@ def serve() -> int:
     _prepare()
     if threading.active_count() != 1:
         return 1                                   # forking a threaded process is unsafe
-    stamp = _stamp()
+    watch = _watch_sources()
     path = os.path.join(run_dir, SOCKET)
     try:
         os.unlink(path)
@@ -182,28 +193,38 @@ def serve() -> int:
     os.umask(old)
     bound = os.stat(path).st_ino      # the socket file's inode (not the socket's own)
     listener.listen(128)
-    with open(os.path.join(run_dir, "cli.pid"), "w") as f:
-        f.write(str(os.getpid()))
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our workers
-    signal.signal(signal.SIGTERM, _stop)           # leave no socket behind when stopped
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps spares and workers
     idle = float(os.environ.get("ONGGI_WARM_IDLE", "600"))
+    busy_r, busy_w = os.pipe2(os.O_CLOEXEC)        # spare -> us: "I took a client"
+    alive_r, alive_w = os.pipe2(os.O_CLOEXEC)      # us -> spare: EOF when we are gone
+    spare = None              # pidfd of the spare waiting in accept()
+    running = None            # pidfd of the worker that took the last client
     try:
         while True:
-            ready, _, _ = select.select([listener], [], [], idle)
-            if not ready:
+            # The next spare is forked once the last command is done, not while it
+            # runs: forking this process would take a core from that command. A
+            # client that comes sooner (commands in parallel) gets one at once.
+            if spare is None and running is None:
+                spare = _fork_spare(listener, busy_w, alive_r, alive_w, busy_r, watch)
+            waiting = [busy_r, watch] + [fd for fd in (spare, running) if fd is not None]
+            if spare is None:
+                waiting.append(listener)
+            ready, _, _ = select.select(waiting, [], [], idle)
+            if not ready or watch in ready:        # idle, or our code changed on disk
                 return 0
-            conn, _ = listener.accept()
-            if not _same_user(conn):
-                conn.close()
-                continue
-            if _stamp() != stamp:
-                conn.sendall(b"S")
-                conn.close()
-                return 0
-            if os.fork() == 0:
-                listener.close()
-                _worker(conn)                      # never returns
-            conn.close()
+            if busy_r in ready:                    # the spare took a client
+                os.read(busy_r, 64)
+                if running is not None:
+                    os.close(running)
+                running, spare = spare, None
+            elif spare is not None and spare in ready:     # it died waiting
+                os.close(spare)
+                spare = None
+            if running is not None and running in select.select([running], [], [], 0)[0]:
+                os.close(running)
+                running = None
+            if spare is None and listener in ready:
+                spare = _fork_spare(listener, busy_w, alive_r, alive_w, busy_r, watch)
     except SystemExit:
         return 0
     finally:
@@ -214,10 +235,57 @@ def serve() -> int:
         except OSError:
             pass
         listener.close()
+        os.close(alive_w)                          # a waiting spare sees EOF and leaves
 
 
 def _stop(_signum, _frame):
     raise SystemExit(0)
+
+
+def _fork_spare(listener, busy_w: int, alive_r: int, alive_w: int, busy_r: int, watch: int) -> int:
+    """Fork a spare worker; its pidfd (readable once it has exited)."""
+    pid = os.fork()
+    if pid == 0:
+        os.close(alive_w)
+        os.close(busy_r)
+        _spare(listener, busy_w, alive_r, watch)    # never returns
+    return os.pidfd_open(pid)
+
+
+def _spare(listener, busy_w: int, alive_r: int, watch: int) -> None:
+    """A forked spare: wait for one client (or our server's end), then serve it."""
+    import select
+    import signal
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        listener.setblocking(False)
+        while True:
+            ready, _, _ = select.select([listener, alive_r], [], [])
+            if listener in ready:                  # a client first: it connected in time
+                try:
+                    conn, _ = listener.accept()
+                except BlockingIOError:
+                    continue
+                if _same_user(conn):
+                    break
+                conn.close()
+            elif alive_r in ready:                 # the server left (idle, stale, stopped)
+                return
+        os.write(busy_w, b".")
+        stale = select.select([watch], [], [], 0)[0]
+        for fd in (busy_w, alive_r, watch):
+            os.close(fd)
+        listener.close()
+        conn.setblocking(True)
+        if stale:
+            conn.sendall(b"S")                     # the client runs the command itself
+            return
+        _worker(conn)                              # never returns
+    except BaseException:                         # noqa: BLE001 - a spare must never return
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _prepare() -> None:
@@ -244,16 +312,23 @@ def _same_user(conn) -> bool:
     return uid == os.getuid()
 
 
-def _stamp() -> tuple:
-    """mtimes of every loaded runtime module: any change means our code is stale."""
-    out = []
-    for name, module in sorted(sys.modules.items()):
-        if name.startswith(("runtime.", "runtime")) and getattr(module, "__file__", None):
-            try:
-                out.append((name, os.stat(module.__file__).st_mtime_ns))
-            except OSError:
-                out.append((name, 0))
-    return tuple(out)
+def _watch_sources() -> int:
+    """An inotify fd that becomes readable once any loaded runtime module changes.
+
+    Nobody ever reads it: once an event is queued it stays readable, so the
+    server and every spare see "stale" from then on, with one select() each.
+    Watched: the directories of our loaded modules, for writes, renames over a
+    file (editors' atomic saves), deletes and touches (mtime).
+    """
+    from ..linux import inotify
+    watcher = inotify.Inotify()
+    mask = (inotify.IN_CLOSE_WRITE | inotify.IN_MOVED_TO | inotify.IN_MOVED_FROM
+            | inotify.IN_ATTRIB | inotify.IN_DELETE)
+    dirs = {os.path.dirname(m.__file__) for name, m in list(sys.modules.items())
+            if name.split(".")[0] == "runtime" and getattr(m, "__file__", None)}
+    for d in sorted(dirs):
+        watcher.add_watch(d, mask)
+    return watcher.fd
 
 
 def _worker(conn) -> None:

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from .. import events
-from ..errors import (ContainerNotRunning, ContainerRunning, InvalidArgument,
+from ..errors import (Conflict, ContainerNotRunning, ContainerRunning, InvalidArgument,
                       InvalidTransition, OnggiError)
 from .control import Channel, MonitorHandle
 from .record import Record
@@ -138,7 +138,7 @@ class Container:
                 state.status = Status.EXITED          # a dead monitor's leftover
             if not state.status.can_start():
                 raise InvalidTransition(state.status.value, "start")
-            opts = monitor.Options(attach=attach, step=gate is not None)
+            opts = monitor.Options(attach=attach, step=gate is not None, reports=on_report is not None)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             if threading.active_count() == 1:
                 pid = self._fork_monitor(monitor, ours, theirs, lock_fd, opts)
@@ -177,7 +177,8 @@ class Container:
         import sys
         os.set_inheritable(lock_fd, True)
         argv = [sys.executable, "-m", "runtime.container.monitor", str(theirs.fileno()),
-                str(lock_fd), self.id] + (["--step"] if opts.step else [])
+                str(lock_fd), self.id] + (["--step"] if opts.step else []) + \
+            (["--reports"] if opts.reports else [])
         env = dict(os.environ, **self.rt.config.to_env())
         proc = subprocess.Popen(argv, pass_fds=(theirs.fileno(), lock_fd), env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -263,6 +264,15 @@ class Container:
             except ContainerNotRunning:
                 pass
             self._wait_monitor(10.0)
+        elif self.record.monitor_alive():
+            # A launch in progress (a step-through paused between steps): its monitor
+            # owns the files and kernel objects it is making. A cancelled launch
+            # undoes them and exits at once; never pull them from under it.
+            if not force:
+                raise ContainerRunning(f"cannot remove container {self.name}: it is starting")
+            if not self._wait_monitor(10.0):
+                raise Conflict(f"cannot remove container {self.name}: its launch is paused in a "
+                               "step-through", hint="cancel the step-through first")
         with self.rt.containers.lock(self.id):
             if not self.record.dir.exists():      # --rm got there first
                 return

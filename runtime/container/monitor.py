@@ -33,6 +33,7 @@ from .stdio import LogWriter, Pump, now_iso
 class Options:
     attach: bool = False      # our fds 0/1/2 are the starter's terminal or pipes
     step: bool = False        # gate every launch step through the channel
+    reports: bool = False     # send each step's report through the channel (else events only)
 
 
 def main(runtime, record: Record, ctl: socket.socket, opts: Options, lock_fd: int) -> int:
@@ -68,7 +69,7 @@ def _supervise(runtime, record: Record, chan: Channel, opts: Options) -> int:
     launch = Launch(record, syscalls=runtime.syscalls, cgroups=runtime.cgroups,
                     limits=runtime.limits_for(spec), publisher=runtime.publisher,
                     network=runtime.network_for(spec), gate=gate if opts.step else None,
-                    on_report=on_report, stdio=stdio, proc=runtime.config.proc)
+                    on_report=on_report if opts.reports else None, stdio=stdio, proc=runtime.config.proc)
     try:
         child = launch.run()
     except BaseException as exc:            # noqa: BLE001 - reported, then we leave
@@ -138,9 +139,11 @@ def _supervise(runtime, record: Record, chan: Channel, opts: Options) -> int:
     state.finished_at, state.pid = now_iso(), 0
     record.save_state(state)
     runtime.publisher.publish(events.ContainerExited(id=record.id, exit_code=code, oom_killed=oom))
-    if spec.auto_remove:
-        runtime.remove_record(record)
+    # --rm: the container is gone (renamed into the trash) before we say it
+    # exited, but deleting its files need not keep the starter waiting.
+    trash = runtime.remove_record(record, purge=False) if spec.auto_remove else None
     chan.send(t="exited", code=code, oom=oom)
+    runtime.containers.purge(trash)
     return code
 
 
@@ -178,7 +181,7 @@ def _copy_winsize(src: int, dst: int) -> None:
 
 
 def spawn_main(argv: list[str]) -> int:
-    """``python -m runtime.container.monitor CTL_FD LOCK_FD ID [--step]``.
+    """``python -m runtime.container.monitor CTL_FD LOCK_FD ID [--step] [--reports]``.
 
     Forks once more so that the process which spawned us (a threaded server)
     gets its child back at once and never collects a zombie later.
@@ -187,7 +190,7 @@ def spawn_main(argv: list[str]) -> int:
     ctl_fd, lock_fd, cid = int(argv[0]), int(argv[1]), argv[2]
     if os.fork() != 0:
         return 0
-    opts = Options(attach=False, step="--step" in argv)
+    opts = Options(attach=False, step="--step" in argv, reports="--reports" in argv)
     rt = Runtime()
     rt.cgroups.warm_up(rt.config.proc)       # a threaded starter could not do it for us
     record = rt.containers.load(cid)

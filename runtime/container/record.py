@@ -225,9 +225,24 @@ class ContainerStore:
         out.sort(key=lambda r: r.created, reverse=True)
         return out
 
-    def remove(self, record: Record) -> None:
-        """Delete the record's files and name. Kernel objects must be gone already."""
-        shutil.rmtree(record.dir, ignore_errors=True)
+    def remove(self, record: Record, *, purge: bool = True) -> Path | None:
+        """Delete the record's files and name. Kernel objects must be gone already.
+
+        The record's directory is first renamed into the trash, so the container
+        is gone for everyone at once (one rename), whatever deleting its files
+        then costs. With purge=False that deletion is left to the caller: it gets
+        the trash path for :meth:`purge` (the monitor purges after it has told
+        the starter the container is gone). ``system prune`` empties leftovers.
+        """
+        trash = self.config.trash_dir / record.id
+        try:
+            trash.parent.mkdir(exist_ok=True)
+            os.rename(record.dir, trash)
+        except FileNotFoundError:
+            trash = None                      # never made, or removed already
+        except OSError:
+            shutil.rmtree(record.dir, ignore_errors=True)
+            trash = None
         shutil.rmtree(record.run_dir, ignore_errors=True)
         link = self.config.names_dir / record.name
         try:
@@ -237,6 +252,16 @@ class ContainerStore:
             pass
         lock = self.config.locks_dir / f"{record.id}.lock"
         lock.unlink(missing_ok=True)
+        if purge:
+            self.purge(trash)
+            return None
+        return trash
+
+    @staticmethod
+    def purge(trash: Path | None) -> None:
+        """Delete a removed record's directory from the trash."""
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
 
     @contextmanager
     def lock(self, cid: str):

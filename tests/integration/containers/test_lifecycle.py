@@ -212,6 +212,21 @@ def test_killed_cli_and_monitor_leave_nothing_after_prune(onggi, rt, onggi_confi
     mounts = open("/proc/self/mountinfo").read()
     assert str(onggi_config.containers_dir) not in mounts
     assert not list(onggi_config.names_dir.iterdir())
+    assert not onggi_config.trash_dir.exists() or not list(onggi_config.trash_dir.iterdir())
+
+
+def test_rm_leaves_no_trash_and_prune_empties_what_a_killed_monitor_left(onggi, onggi_config):
+    onggi("run", "--rm", *NONE, "busybox", "sh", "-c", "echo x > /file", check=True)
+    for _ in range(100):          # the monitor deletes its trash just after answering
+        if not onggi_config.trash_dir.exists() or not list(onggi_config.trash_dir.iterdir()):
+            break
+        time.sleep(0.02)
+    assert not onggi_config.trash_dir.exists() or not list(onggi_config.trash_dir.iterdir())
+    leftover = onggi_config.trash_dir / ("f" * 64)
+    (leftover / "upper").mkdir(parents=True)
+    (leftover / "upper" / "file").write_text("x")
+    out = onggi("system", "prune", "-f", check=True).stdout
+    assert not leftover.exists() and f"Deleted leftover directory: {leftover}" in out
 
 
 def _kill_tree(root_pid: int) -> None:

@@ -73,3 +73,42 @@ def test_cancel_removes_everything_made(onggi, rt, onggi_config):
     assert rt.containers.ids() == []                  # --rm: the record went too
     assert rt.cgroups.names() == []
     assert str(onggi_config.containers_dir) not in open("/proc/self/mountinfo").read()
+
+
+def test_rm_waits_for_a_paused_launch_instead_of_pulling_its_files(rt):
+    """A launch paused between steps owns what it made: rm refuses, rm -f after a
+    cancel lets the launch undo itself first, and nothing is left anywhere."""
+    import queue
+    import threading
+
+    from runtime.container.spec import ContainerSpec
+    from runtime.errors import Cancelled, ContainerRunning
+    c = rt.create(ContainerSpec(image="busybox", cmd=("true",), network="none"))
+    paused, decisions, result = queue.Queue(), queue.Queue(), {}
+
+    def gate(step, index):
+        paused.put(index)
+        return decisions.get() == "next"
+
+    def launch():
+        try:
+            c.start(gate=gate, on_report=lambda *a: None).wait_started()
+        except Cancelled as exc:
+            result["cancelled"] = exc
+    t = threading.Thread(target=launch)
+    t.start()
+    try:
+        assert paused.get(timeout=20) == 0
+        decisions.put("next")
+        assert paused.get(timeout=20) == 1              # rootfs mounted, paused before cgroup
+        with pytest.raises(ContainerRunning, match="it is starting"):
+            c.remove()
+        decisions.put("cancel")
+        c.remove(force=True)
+    finally:
+        decisions.put("cancel")
+        t.join(20)
+    assert "cancelled" in result
+    assert c.id not in rt.containers.ids() and not rt.cgroups.exists(c.id)
+    assert str(c.record.dir) not in open("/proc/self/mountinfo").read()
+    assert not rt.config.trash_dir.exists() or c.id not in os.listdir(rt.config.trash_dir)

@@ -80,3 +80,21 @@ def test_running_without_a_monitor_is_reported_exited(store):
     r.save_state(state)
     current = r.current_state()
     assert current.status is Status.EXITED and current.exit_code == 255 and "monitor" in current.error
+
+
+def test_remove_frees_the_name_at_once_and_can_leave_the_files_for_later(store):
+    r = make(store, "web")
+    (r.upper / "big").write_text("x" * 1000)
+    trash = store.remove(r, purge=False)
+    assert not r.dir.exists() and store.ids() == []          # gone for everyone, one rename
+    assert trash == store.config.trash_dir / r.id and (trash / "upper" / "big").exists()
+    make(store, "web")                                       # the name is free already
+    store.purge(trash)
+    assert not trash.exists()
+
+
+def test_remove_purges_by_default_and_tolerates_a_missing_directory(store):
+    r = make(store)
+    store.remove(r)
+    assert not (store.config.trash_dir / r.id).exists() and not r.dir.exists()
+    assert store.remove(r, purge=False) is None              # nothing left to move
