@@ -12,6 +12,7 @@ Layout under ``root`` (ONGGI_ROOT, persistent)::
                       merged/ (the overlay mount point), container.log
     names/<name>      symlink -> container id (atomic name reservation)
     networks/         (networking)
+    trash/<id>/       a removed container's directory, renamed here, deleted just after
     lessons.sqlite    (lesson progress)
 
 Layout under ``run`` (ONGGI_RUN, volatile)::

@@ -64,6 +64,7 @@ def main() -> None:
     code = None
     if argv[:1] in (["run"], ["start"], ["exec"]) and os.geteuid() == 0:
         # First of all, so the kernel's slow first cgroup move overlaps everything else.
+        # (Config's cgroup_root, read by hand: importing Config costs more than this saves.)
         from ..linux.migration import prime
         prime(os.environ.get("ONGGI_CGROUP_ROOT") or "/sys/fs/cgroup")
     if _warm_allowed(argv):

@@ -155,6 +155,7 @@ def serve() -> int:
     once, when another client comes first).
     """
     import fcntl
+    import gc
     import importlib
     import select
     import signal
@@ -181,6 +182,11 @@ def serve() -> int:
     _prepare()
     if threading.active_count() != 1:
         return 1                                   # forking a threaded process is unsafe
+    # Everything loaded so far lives as long as we do: keep it out of the garbage
+    # collector's scans, which would write to every object's header and so copy
+    # every page into each forked worker and monitor (copy-on-write).
+    gc.collect()
+    gc.freeze()
     watch = _watch_sources()
     path = os.path.join(run_dir, SOCKET)
     try:
