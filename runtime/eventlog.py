@@ -4,6 +4,12 @@ A CLI, the web server and each container's monitor all publish here, so a
 container started in a terminal appears in the browser at once: the server
 follows this file. Appends use O_APPEND and one write(2) per event, so lines from
 concurrent writers never interleave (each line is far below a page).
+
+The log lives in ONGGI_RUN (a tmpfs: memory), so it is bounded: once it passes
+``max_bytes`` (8 MiB, about a thousand launches) the writer that notices renames
+it to ``events.log.1`` (the one generation kept) under a lock, and starts a new
+one. Every writer checks before each append that its fd is still the current
+log (one stat), and followers switch to the new file, as ``tail -F`` does.
 """
 from __future__ import annotations
 
@@ -14,25 +20,56 @@ from pathlib import Path
 from .events import Event
 
 
+MAX_BYTES = 8 << 20
+
+
 class EventLog:
     """A :class:`~runtime.events.Publisher` that appends to a file, and its reader."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, max_bytes: int = MAX_BYTES):
         self.path = Path(path)
+        self.rotated = self.path.with_name(self.path.name + ".1")
+        self.max_bytes = max_bytes
         self._fd: int | None = None
+        self._inode = 0
 
     def publish(self, event: Event) -> None:
         self.append(event.to_wire())
 
     def append(self, wire: dict) -> None:
         line = json.dumps(wire, separators=(",", ":"), default=str) + "\n"
-        if self._fd is None:
+        fd = self._current()
+        os.write(fd, line.encode())
+        if os.fstat(fd).st_size > self.max_bytes:
+            self._rotate()
+
+    def _current(self) -> int:
+        """Our fd on the log now at self.path (re-opened after a rotation or removal)."""
+        if self._fd is not None:
             try:
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                if os.stat(self.path).st_ino == self._inode:
+                    return self._fd
             except FileNotFoundError:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        os.write(self._fd, line.encode())
+                pass
+            self.close()
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            self._fd = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, flags, 0o644)
+        self._inode = os.fstat(self._fd).st_ino
+        return self._fd
+
+    def _rotate(self) -> None:
+        from .files import locked
+        with locked(self.path.with_name(self.path.name + ".lock")):
+            try:
+                if os.stat(self.path).st_size <= self.max_bytes:
+                    return                  # another writer rotated it first
+            except FileNotFoundError:
+                return
+            os.replace(self.path, self.rotated)
 
     def close(self) -> None:
         if self._fd is not None:
@@ -40,16 +77,18 @@ class EventLog:
             self._fd = None
 
     def read(self, since: float | None = None):
-        """Every event in the log (since a unix time), oldest first."""
-        try:
-            f = open(self.path, "rb")
-        except FileNotFoundError:
-            return
-        with f:
-            for line in f:
-                event = _parse(line)
-                if event and (since is None or event["time"] >= since):
-                    yield event
+        """Every event kept (the rotated generation, then the log; since a unix
+        time), oldest first."""
+        for path in (self.rotated, self.path):
+            try:
+                f = open(path, "rb")
+            except FileNotFoundError:
+                continue
+            with f:
+                for line in f:
+                    event = _parse(line)
+                    if event and (since is None or event["time"] >= since):
+                        yield event
 
     def follow(self, *, since: float | None = None, from_start: bool = False,
                stop=None, timeout: float = 0.5):
