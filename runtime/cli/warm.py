@@ -8,8 +8,8 @@ hands the server its arguments, environment, working directory and its fds 0, 1
 and 2 (SCM_RIGHTS). A worker forked in advance (the *spare*, so no command waits
 for a fork) accepts it and *becomes* that command (the same fds, cwd and
 environment), runs the ordinary CLI code and reports the exit code; the server
-meanwhile forks the next spare. Signals the client gets (Ctrl-C, window resizes) are forwarded to
-the worker.
+forks the next spare once that command is done. Signals the client gets (Ctrl-C,
+window resizes) are forwarded to the worker.
 
 Safety and honesty rules:
 

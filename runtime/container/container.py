@@ -242,6 +242,16 @@ class Container:
         finally:
             os.close(fd)
 
+    def _wait_launch(self, timeout: float) -> State:
+        """The state once a launch in progress has started or ended (or timeout passed)."""
+        deadline = time.monotonic() + timeout
+        state = self.state
+        while (state.status is not Status.RUNNING and self.record.monitor_alive()
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+            state = self.state
+        return state
+
     def wait(self) -> int:
         """Block until the container stops; its exit code (Docker's `wait`)."""
         while self.record.load_state().status is Status.CREATED and not self.record.monitor_alive():
@@ -254,8 +264,18 @@ class Container:
 
     # -- remove ------------------------------------------------------------------------
     def remove(self, force: bool = False) -> None:
-        """Delete the container; with force, kill it first. Cleans whatever a crash left."""
+        """Delete the container; with force, kill it first. Cleans whatever a crash left.
+
+        A launch in progress (its monitor alive, the container not yet running, as
+        in a step-through paused between steps) owns the files and kernel objects
+        it is making: never pull them from under it. With force, wait until it
+        has either started (then kill it) or given up (a cancel undoes it all).
+        """
         state = self.state
+        if state.status is not Status.RUNNING and self.record.monitor_alive():
+            if not force:
+                raise ContainerRunning(f"cannot remove container {self.name}: it is starting")
+            state = self._wait_launch(10.0)
         if state.status is Status.RUNNING:
             if not force:
                 raise ContainerRunning(f"cannot remove container {self.name}: it is running")
@@ -265,14 +285,8 @@ class Container:
                 pass
             self._wait_monitor(10.0)
         elif self.record.monitor_alive():
-            # A launch in progress (a step-through paused between steps): its monitor
-            # owns the files and kernel objects it is making. A cancelled launch
-            # undoes them and exits at once; never pull them from under it.
-            if not force:
-                raise ContainerRunning(f"cannot remove container {self.name}: it is starting")
-            if not self._wait_monitor(10.0):
-                raise Conflict(f"cannot remove container {self.name}: its launch is paused in a "
-                               "step-through", hint="cancel the step-through first")
+            raise Conflict(f"cannot remove container {self.name}: its launch is paused in a "
+                           "step-through", hint="cancel the step-through first")
         with self.rt.containers.lock(self.id):
             if not self.record.dir.exists():      # --rm got there first
                 return

@@ -112,3 +112,34 @@ def test_rm_waits_for_a_paused_launch_instead_of_pulling_its_files(rt):
     assert c.id not in rt.containers.ids() and not rt.cgroups.exists(c.id)
     assert str(c.record.dir) not in open("/proc/self/mountinfo").read()
     assert not rt.config.trash_dir.exists() or c.id not in os.listdir(rt.config.trash_dir)
+
+
+def test_rm_f_during_a_launch_waits_for_it_to_start_then_kills_it(rt):
+    import queue
+    import threading
+    import time as clock
+
+    from runtime.container.spec import ContainerSpec
+    c = rt.create(ContainerSpec(image="busybox", cmd=("sleep", "60"), network="none"))
+    paused, started = queue.Queue(), []
+
+    def gate(step, index):
+        paused.put(index)
+        if index == 2:
+            clock.sleep(0.3)                           # rm -f arrives in the middle of it
+        return True
+
+    def launch():
+        handle = c.start(gate=gate, on_report=lambda *a: None)
+        try:
+            started.append(handle.wait_started())
+        finally:
+            handle.close()
+    t = threading.Thread(target=launch)
+    t.start()
+    while paused.get(timeout=20) != 2:
+        pass
+    c.remove(force=True)                               # waits for the launch, then kills it
+    t.join(20)
+    assert started and c.id not in rt.containers.ids() and not rt.cgroups.exists(c.id)
+    assert str(c.record.dir) not in open("/proc/self/mountinfo").read()
