@@ -121,15 +121,30 @@ def _build_args(value) -> dict:
 
 
 def _extract_context(stream, dest: str) -> None:
-    """Unpack an uploaded tar (optionally compressed) with tarfile's 'data' filter:
-    no absolute paths, no escaping links, no devices."""
+    """Unpack an uploaded tar (optionally compressed) into the empty directory dest.
+
+    Every member is vetted first with the rules image layers obey (runtime/image/
+    tarsafe.py: no absolute or ``..`` names, nothing through a symlink, no escaping
+    hard links, no devices), so nothing is written unless all of it is safe; and
+    tarfile's own 'data' filter applies too where this Python has it (3.11.4+).
+    """
     import tarfile
+    from runtime.errors import UnsafeLayer
+    from runtime.image.tarsafe import MemberChecker
+    hint = "upload a tar of the directory, e.g. 'tar -cf ctx.tar -C dir .'"
     try:
         with tarfile.open(fileobj=stream, mode="r:*") as tar:
-            tar.extractall(dest, filter="data")
+            members = tar.getmembers()
+            checker = MemberChecker()
+            for member in members:
+                checker.check(member)
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(dest, members=members, **safe)
+    except UnsafeLayer as exc:
+        raise InvalidArgument("invalid build context: " + exc.message.replace("refusing layer: ", ""),
+                              hint=hint) from None
     except (tarfile.TarError, OSError) as exc:
-        raise InvalidArgument(f"invalid build context: {exc}",
-                              hint="upload a tar of the directory, e.g. 'tar -cf ctx.tar -C dir .'") from None
+        raise InvalidArgument(f"invalid build context: {exc}", hint=hint) from None
 
 
 # -- layers ----------------------------------------------------------------------------------

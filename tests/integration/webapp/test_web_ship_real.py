@@ -1,5 +1,6 @@
 """Build, push and pull through the API, against a registry of the test's own on a free port."""
 import io
+import os
 import socket
 import tarfile
 
@@ -68,3 +69,21 @@ def test_a_bad_context_is_400(api):
     r = api.post("/api/images/build", data={"context": (io.BytesIO(b"not a tar"), "x.tar")},
                  content_type="multipart/form-data")
     assert r.status_code == 400 and "invalid build context" in r.get_json()["error"]
+
+
+@pytest.mark.parametrize("attack", ["../escaped", "/abs", "lnk/through"])
+def test_a_context_that_escapes_is_400_and_writes_nothing(api, tmp_path, attack):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        if attack.startswith("lnk/"):
+            link = tarfile.TarInfo("lnk")
+            link.type, link.linkname = tarfile.SYMTYPE, str(tmp_path)
+            tar.addfile(link)
+        info = tarfile.TarInfo(attack)
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    buf.seek(0)
+    r = api.post("/api/images/build", data={"context": (buf, "ctx.tar")}, content_type="multipart/form-data")
+    body = r.get_json()
+    assert r.status_code == 400 and body["error"].startswith("invalid build context: member"), body
+    assert not (tmp_path / "through").exists() and not os.path.exists("/abs")
