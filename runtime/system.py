@@ -94,12 +94,12 @@ def prune(rt) -> list[str]:
             from .rootfs import overlay
             overlay.unmount(rt.syscalls, mountpoint)
             done.append(f"Unmounted: {mountpoint}")
-    # 6. removed containers' files left in the trash (a monitor killed while deleting),
-    #    and run dirs for containers that are gone.
+    # 6. removed containers' files left in the trash (a monitor killed while deleting;
+    #    step 5 unmounted what was still mounted there), and run dirs for containers
+    #    that are gone.
     if rt.config.trash_dir.exists():
         for name in os.listdir(rt.config.trash_dir):
             path = rt.config.trash_dir / name
-            _unmount_under(rt, path)
             shutil.rmtree(path, ignore_errors=True)
             done.append(f"Deleted leftover directory: {path}")
     if rt.config.run_containers_dir.exists():
