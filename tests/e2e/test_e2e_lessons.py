@@ -141,7 +141,8 @@ def test_lesson_7_whole_in_english_with_a_step_through(page, server, onggi, shot
     assert state["ExitCode"] == 137
     # Switch language on the last step: the same step, in Korean, still green.
     page.click("#lang-toggle")
-    page.wait_for_function("document.querySelector('#step-next-page').textContent.includes('강의 목록')")
+    page.wait_for_function("document.querySelector('#step-next-page').textContent.includes('강의 목록')"
+                           " && /[가-힣]/.test(document.querySelector('#step-body').innerText)")
     assert re.search(r"[가-힣]", page.inner_text("#step-body"))
     green(page)
     shot(page, "lesson-en-07-switched-to-ko")
