@@ -560,7 +560,8 @@ function ensureTerminal() {
     }
   });
   S.term.onResize(({ cols, rows }) => { if (S.termId) S.socket.emit("term.resize", { id: S.termId, cols, rows }); });
-  window.addEventListener("resize", refit);
+  // Fit whenever the box changes size (window, presenter mode, the panel shown again).
+  new ResizeObserver(refit).observe($("terminal"));
   termStatus("lesson.term_none");
 }
 
@@ -569,7 +570,13 @@ function termStatus(key, extra = "") {
   $("term-status").textContent = (key ? t(key) : "") + extra;
 }
 
-function refit() { if (S.fit) { try { S.fit.fit(); } catch (e) { /* hidden */ } } }
+// Never to a size no one could type in (the box hidden, or the window squeezed for a
+// moment, as a full-page screenshot does): xterm would reflow everything to its
+// 2-column minimum, and the shell, told the same, would redraw its line to match.
+function refit() {
+  const size = S.fit && S.fit.proposeDimensions();
+  if (size && size.cols >= 20 && size.rows >= 4) { try { S.fit.fit(); } catch (e) { /* hidden */ } }
+}
 
 function bindTerminal(id, container) {
   ensureTerminal();

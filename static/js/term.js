@@ -14,11 +14,15 @@ function ensureTerminal() {
   term.open($("terminal"));
   term.onData((data) => { if (current) socket.emit("term.input", { id: current, data }); });
   term.onResize(({ cols, rows }) => { if (current) socket.emit("term.resize", { id: current, cols, rows }); });
-  window.addEventListener("resize", () => refit());
+  new ResizeObserver(() => refit()).observe($("terminal"));     // window, presenter mode, tab shown
 }
 
+// Never to a size no one could type in (its tab hidden, or the window squeezed for a
+// moment): xterm would reflow everything to its 2-column minimum, and the shell, told
+// the same, would redraw its line to match.
 export function refit() {
-  if (fit && !$("tab-term").hidden) { try { fit.fit(); } catch (e) { /* not visible yet */ } }
+  const size = fit && !$("tab-term").hidden && fit.proposeDimensions();
+  if (size && size.cols >= 20 && size.rows >= 4) { try { fit.fit(); } catch (e) { /* not visible yet */ } }
 }
 
 function open(request) {

@@ -146,6 +146,9 @@ def test_lesson_7_whole_in_english_with_a_step_through(page, server, onggi, shot
     assert re.search(r"[가-힣]", page.inner_text("#step-body"))
     green(page)
     shot(page, "lesson-en-07-switched-to-ko")
+    # The terminal kept its width through every step and screenshot (a squeezed window
+    # must not reflow it to xterm's 2-column minimum): `cat /proc/mounts` reads whole.
+    assert "rw,nosuid,nodev,noexec,relatime" in page.inner_text("#terminal .xterm-rows")
     # Presenter mode on a lesson page.
     page.click("#presenter-toggle")
     page.wait_for_function("document.body.classList.contains('presenter')")
