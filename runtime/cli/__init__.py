@@ -86,11 +86,15 @@ def _warm_allowed(argv) -> bool:
             and not os.environ.get("ONGGI_NO_WARM"))
 
 
-def run(argv: list[str]) -> int:
-    """Run one command in this process; its exit code."""
+def run(argv: list[str], *, served: bool = False) -> int:
+    """Run one command in this process; its exit code.
+
+    served: this process is a warm server's worker, not the user's own process (the
+    client is): Ctrl-C or a closed terminal cannot kill it, so it may supervise an
+    attached container itself (``args.served``)."""
     argv = list(argv)
     try:
-        return _dispatch(argv)
+        return _dispatch(argv, served)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -123,7 +127,7 @@ def report(exc: BaseException) -> int:
     return 125
 
 
-def _dispatch(argv: list[str]) -> int:
+def _dispatch(argv: list[str], served: bool = False) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
@@ -136,6 +140,7 @@ def _dispatch(argv: list[str]) -> int:
         from .parser import command
         parser, run = command(verb)
         args = parser.parse_args(rest)
+        args.served = served
         return run(args) or 0
     plugin = _plugin(verb)
     if plugin is not None:

@@ -106,14 +106,26 @@ def run(args) -> int:
     rt = _runtime()                          # main() has primed the cgroup lock already
     rt.check_host()
     container = rt.create(_spec(args))
-    return _start_and_attach(rt, container, attach=not args.detach, step=args.step)
+    return _start_and_attach(rt, container, attach=not args.detach, step=args.step, here=args.served)
 
 
-def _start_and_attach(rt, container, *, attach: bool, step: bool = False) -> int:
+def _start_and_attach(rt, container, *, attach: bool, step: bool = False, here: bool = False) -> int:
+    """Start; when attached, stay until the container exits and return its exit code.
+
+    here: be the container's monitor in this process (see Container.run_here), as
+    a warm worker may; otherwise a monitor is forked and this process proxies
+    signals to the container and waits on it.
+    """
     from .terminal import SignalProxy, StepPrompter, raw_mode
+    # -it: raw from before the start, since a shell's first act may be to ask our
+    # terminal where its cursor is (busybox does); the answer must not be echoed.
+    # A step-through's prompts need the line editing of cooked mode: raw after them.
+    raw = attach and container.spec.tty and container.spec.interactive
+    if attach and here and not step:
+        with raw_mode(raw):
+            return container.run_here()
     prompter = StepPrompter() if step else None
-    tty = container.spec.tty
-    with SignalProxy(tty=tty) if attach else _nothing() as proxy:
+    with SignalProxy(tty=container.spec.tty) if attach else _nothing() as proxy, raw_mode(raw and not step):
         handle = container.start(attach=attach, gate=prompter.gate if prompter else None,
                                  on_report=prompter.report if prompter else None)
         try:
@@ -122,7 +134,7 @@ def _start_and_attach(rt, container, *, attach: bool, step: bool = False) -> int
                 print(container.id)
                 return 0
             proxy.started(pid, handle.monitor_pid)
-            with raw_mode(tty and container.spec.interactive):
+            with raw_mode(raw and step):
                 code, _oom = handle.wait_exit()
             return code
         finally:
@@ -167,7 +179,7 @@ def start(args) -> int:
     for ref in args.containers:
         container = rt.container(ref)
         if args.attach:
-            return _start_and_attach(rt, container, attach=True)
+            return _start_and_attach(rt, container, attach=True, here=args.served)
         code = _each(lambda c=container: _start_detached(c), ref, code)
     return code
 

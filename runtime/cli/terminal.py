@@ -2,55 +2,10 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
+from ..container.sigproxy import SignalProxy  # noqa: F401 - re-exported for the CLI
 from ..container.stdio import raw_mode  # noqa: F401 - re-exported for the CLI
-
-
-class SignalProxy:
-    """Docker's sig-proxy: SIGINT/SIGTERM/SIGHUP go to the container, SIGWINCH to the monitor.
-
-    Installed *before* the container starts, so that no signal slips through in
-    between: one that arrives before the container's pid is known is held and
-    delivered as soon as it is.
-    """
-
-    def __init__(self, *, tty: bool):
-        self.tty = tty
-        self.pid = 0
-        self.monitor_pid = 0
-        self._pending: list[int] = []
-        self._saved: dict = {}
-
-    def __enter__(self):
-        wanted = [signal.SIGTERM, signal.SIGHUP] + ([signal.SIGWINCH] if self.tty else [signal.SIGINT])
-        for sig in wanted:
-            self._saved[sig] = signal.signal(sig, self._on_signal)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, handler in self._saved.items():
-            signal.signal(sig, handler)
-
-    def started(self, pid: int, monitor_pid: int) -> None:
-        self.pid, self.monitor_pid = pid, monitor_pid
-        pending, self._pending = self._pending, []
-        for sig in pending:
-            self._deliver(sig)
-
-    def _on_signal(self, signum, _frame):
-        if self.pid:
-            self._deliver(signum)
-        else:
-            self._pending.append(signum)
-
-    def _deliver(self, signum: int) -> None:
-        target = self.monitor_pid if signum == signal.SIGWINCH else self.pid
-        try:
-            os.kill(target, signum)
-        except ProcessLookupError:
-            pass
 
 
 def language() -> str:

@@ -130,14 +130,8 @@ class Container:
         ``gate(step, index) -> bool`` pauses before every launch step.
         """
         from . import monitor
-        self.rt.check_host()
-        lock_fd = self._take_monitor_lock()
+        lock_fd = self._lock_for_start()
         try:
-            state = self.record.load_state()
-            if state.status is Status.RUNNING:
-                state.status = Status.EXITED          # a dead monitor's leftover
-            if not state.status.can_start():
-                raise InvalidTransition(state.status.value, "start")
             opts = monitor.Options(attach=attach, step=gate is not None, reports=on_report is not None)
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             if threading.active_count() == 1:
@@ -148,6 +142,42 @@ class Container:
         finally:
             os.close(lock_fd)         # the monitor holds its own copy now
         return MonitorHandle(Channel(ours), pid, gate=gate, on_report=on_report)
+
+    def run_here(self) -> int:
+        """Start attached with *this* process as the container's monitor; the exit code.
+
+        Only for a starter that the user's terminal cannot kill or stop: the warm
+        CLI's worker, whose user-facing process is the client (it only passes
+        signals on). There, no monitor is forked, and the pages this process
+        already owns serve the monitor too. Signals this process gets go to the
+        container, as Docker's sig-proxy does. A launch error raises, as from
+        ``start().wait_started()``.
+        """
+        from . import monitor
+        lock_fd = self._lock_for_start()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with ours:
+            # main() reports on the channel as to any starter; we read it after.
+            code = monitor.main(self.rt, self.record, theirs, monitor.Options(attach=True, proxy=True),
+                                lock_fd)
+            theirs.close()
+            MonitorHandle(Channel(ours), os.getpid()).wait_started()   # raises the launch's error
+        return code
+
+    def _lock_for_start(self) -> int:
+        """monitor.lock taken (an fd), once the state machine allows a start."""
+        self.rt.check_host()
+        lock_fd = self._take_monitor_lock()
+        try:
+            state = self.record.load_state()
+            if state.status is Status.RUNNING:
+                state.status = Status.EXITED          # a dead monitor's leftover
+            if not state.status.can_start():
+                raise InvalidTransition(state.status.value, "start")
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        return lock_fd
 
     def _take_monitor_lock(self) -> int:
         self.record.run_dir.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,9 @@ holds ``monitor.lock`` for its whole life so others can tell it is alive and
 
 A CLI forks the monitor (cheap: the CLI is single-threaded); a multi-threaded
 process such as the web server starts it with ``python -m runtime.container.monitor``
-instead, since forking a threaded process is unsafe.
+instead, since forking a threaded process is unsafe. A warm CLI worker running an
+attached container is the monitor itself (``Container.run_here``): the terminal
+cannot kill it, since the user's process is the client, which only passes signals on.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from .. import errors, events
 from .control import Channel
 from .launch import Launch, as_error
 from .record import Record
+from .sigproxy import SignalProxy
 from .state import Status
 from .stdio import LogWriter, Pump, now_iso
 
@@ -34,6 +37,7 @@ class Options:
     attach: bool = False      # our fds 0/1/2 are the starter's terminal or pipes
     step: bool = False        # gate every launch step through the channel
     reports: bool = False     # send each step's report through the channel (else events only)
+    proxy: bool = False       # we are our own starter (Container.run_here): pass its signals on
 
 
 def main(runtime, record: Record, ctl: socket.socket, opts: Options, lock_fd: int) -> int:
@@ -48,13 +52,18 @@ def main(runtime, record: Record, ctl: socket.socket, opts: Options, lock_fd: in
     chan = Channel(ctl)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    proxy = SignalProxy(tty=record.spec.tty, winch=False) if opts.proxy else None
     try:
-        return _supervise(runtime, record, chan, opts)
+        if proxy is not None:
+            proxy.__enter__()
+        return _supervise(runtime, record, chan, opts, proxy)
     finally:
+        if proxy is not None:
+            proxy.__exit__()
         os.close(lock_fd)
 
 
-def _supervise(runtime, record: Record, chan: Channel, opts: Options) -> int:
+def _supervise(runtime, record: Record, chan: Channel, opts: Options, proxy) -> int:
     spec = record.spec
     log = LogWriter(record.log_path)
     stdio, parent_ends, keep_open = _stdio_for(spec, opts)
@@ -103,7 +112,10 @@ def _supervise(runtime, record: Record, chan: Channel, opts: Options) -> int:
             os.kill(pid, signum)
         except ProcessLookupError:
             pass
-    signal.signal(signal.SIGTERM, forward)
+    if proxy is not None:
+        proxy.started(pid)
+    else:
+        signal.signal(signal.SIGTERM, forward)
 
     pump = Pump(log)
     if child.pty_master is not None:

@@ -87,3 +87,28 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_the_worker_itself_supervises_an_attached_container(onggi, onggi_config, rt):
+    """Warm and attached, no monitor is forked: the container's parent is the worker
+    that took the command, a child of the server; its exit code and output still come
+    back, and a detached one still gets a monitor of its own."""
+    server = warm_up(onggi, onggi_config)
+    proc = subprocess.Popen([".venv/bin/onggi", "run", "--rm", *NONE, "--name", "inline", "busybox",
+                             "sh", "-c", "echo up; sleep 1; exit 5"],
+                            env=onggi.env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "up\n"
+    pid = rt.container("inline").state.pid
+    monitor = _ppid(pid)
+    assert _ppid(monitor) == server and monitor == rt.container("inline").state.monitor_pid
+    assert proc.wait(timeout=10) == 5
+    cid = onggi("run", "-d", *NONE, "busybox", "sleep", "30", check=True).stdout.strip()
+    try:
+        assert _ppid(rt.container(cid).state.monitor_pid) != server    # its own session, reparented
+    finally:
+        onggi("rm", "-f", cid)
+
+
+def _ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
