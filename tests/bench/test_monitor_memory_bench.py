@@ -3,10 +3,12 @@
 A detached `sleep` container's monitor (the process that waits for it, keeps its log
 and tears it down: onggi's conmon), measured from /proc/PID/smaps_rollup: RSS,
 PSS (shared pages split among their users) and private memory (what the host gets
-back when it exits). Started warm (forked from the warm CLI server, which lives on,
-so the pages the monitor only reads stay shared with it) and cold (ONGGI_NO_WARM=1:
-forked from a CLI that then exits, so every page becomes the monitor's own). The
-peer is podman's monitor, conmon (written in C), for the same container.
+back when it exits). Started warm (`run -d` forked from the warm CLI's worker) and
+cold (ONGGI_NO_WARM=1: forked from a CLI of its own). Either way the process it was
+forked from exits, so the pages it only read become its own too: the warm worker
+copied its pages from the server ahead of time (warm.py: _prefault, worth ~2.5 ms of
+every launch), so warm costs as much as cold, as a monitor the web app spawns does.
+The peer is podman's monitor, conmon (written in C), for the same container.
 """
 import subprocess
 import time
