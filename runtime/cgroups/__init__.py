@@ -144,6 +144,12 @@ class Cgroup(Protocol):
         """Move process PID (all its threads) into the cgroup: ``cgroup.procs``,
         in every controller's tree on v1."""
 
+    def clone_target(self) -> Path | None:
+        """The directory a new process can be cloned straight into (clone3 with
+        CLONE_INTO_CGROUP: no move, so none of the RCU wait a first move costs),
+        or None where it must be moved with :meth:`add` (v1: one directory per
+        controller, and the kernel takes only a cgroup2 one)."""
+
     def procs(self) -> list[int]:
         """The pids in the cgroup, sorted, without duplicates (v1 can list some
         twice, and a pid in any of the trees counts)."""

@@ -198,6 +198,9 @@ class V1Cgroup:
         for d in self.unique_dirs():
             write(d / "cgroup.procs", pid)
 
+    def clone_target(self) -> None:
+        return None
+
     def procs(self) -> list[int]:
         pids = set()
         for d in self.unique_dirs():

@@ -83,11 +83,10 @@ class V2Manager:
         self.parent = check_parent(parent)
 
     def warm_up(self, proc: Path = Path("/proc")) -> None:
-        """See :func:`runtime.cgroups.warm_up`."""
-        from . import own_cgroup, warm_up
-        path = own_cgroup(proc, "")
-        if path is not None:
-            warm_up(self.root / path.lstrip("/") / "cgroup.procs")
+        """Nothing to do: on v2 a launch clones its first process straight into
+        its cgroup (V2Cgroup.clone_target), so no move waits for the RCU grace
+        period; and priming would hold cgroup_mutex through that wait, stalling
+        the mkdir of the container's own cgroup."""
 
     def create(self, name: str, limits: Limits) -> "V2Cgroup":
         cgroup = self.get(name)
@@ -189,6 +188,9 @@ class V2Cgroup:
 
     def add(self, pid: int) -> None:
         write(self.dir / "cgroup.procs", pid)
+
+    def clone_target(self) -> Path:
+        return self.dir
 
     def procs(self) -> list[int]:
         return sorted(read_pids(self.dir / "cgroup.procs"))

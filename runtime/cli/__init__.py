@@ -66,7 +66,7 @@ def main() -> None:
         # First of all, so the kernel's slow first cgroup move overlaps everything else.
         # (Config's cgroup_root, read by hand: importing Config costs more than this saves.)
         from ..linux.migration import prime
-        prime(os.environ.get("ONGGI_CGROUP_ROOT") or "/sys/fs/cgroup")
+        prime(os.environ.get("ONGGI_CGROUP_ROOT") or "/sys/fs/cgroup", cloned=argv[0] != "exec")
     if _warm_allowed(argv):
         from .warm import client
         code = client(argv)

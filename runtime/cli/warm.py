@@ -321,6 +321,8 @@ def _prefault(listener, chunk: int = 256) -> None:
         perms, name = fields[1], (fields[5] if len(fields) > 5 else "")
         if not perms.startswith("rw") or perms[3] != "p" or name.startswith("[") and name != "[heap]":
             continue                           # shared, read-only, the stack, vdso...
+        if select.select([listener], [], [], 0)[0]:
+            return                             # a client is here: serve it now
         start, end = (int(x, 16) for x in fields[0].split("-"))
         count = (end - start) // page
         resident = (ctypes.c_ubyte * count)()

@@ -11,6 +11,7 @@ nothing half-made is left behind.
 """
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from pathlib import Path
@@ -130,7 +131,7 @@ class Launch:
         plan = self._init_plan()
         back = self._enter_netns(netns) if netns else None
         try:
-            pid = self.sys.clone(flags)
+            pid, born_in_cgroup = self._clone(flags)
             if pid == 0:                                    # the container's first process
                 parent_end.close()
                 process.child_main(self.sys, child_end, plan)   # never returns
@@ -141,10 +142,12 @@ class Launch:
         child_end.close()
         self.child = process.Child(pid, parent_end)
         self._undo.append(self._kill_child)
-        self.cgroup.add(pid)
+        if not born_in_cgroup:
+            self.cgroup.add(pid)
         self.child.command("cgroupns")
         return {"pid": pid, "flags": flags, "namespaces": ns_inspect.compare(pid, self.proc),
-                "cgroup": _proc_cgroup(pid, self.proc)}
+                "cgroup": _proc_cgroup(pid, self.proc),
+                "joined_cgroup_by": "clone3(CLONE_INTO_CGROUP)" if born_in_cgroup else "cgroup.procs"}
 
     def _step_network(self) -> dict:
         if self.network is not None:
@@ -174,6 +177,27 @@ class Launch:
         return report
 
     # -- helpers ------------------------------------------------------------------------
+    def _clone(self, flags: int) -> tuple[int, bool]:
+        """(pid, born in its cgroup): cloned straight into the cgroup where the
+        kernel can (cgroup v2, clone3 with CLONE_INTO_CGROUP), else plainly, to be
+        moved in with cgroup.add()."""
+        target = self.cgroup.clone_target()
+        if target is not None:
+            try:
+                fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                fd = None
+            if fd is not None:
+                try:
+                    return self.sys.clone(flags, cgroup_fd=fd), True
+                except OSError as exc:
+                    if exc.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.E2BIG):
+                        raise               # no clone3 (Linux < 5.7) or refused: clone and move
+                finally:
+                    if fd is not None:
+                        os.close(fd)
+        return self.sys.clone(flags), False
+
     def _init_plan(self) -> process.InitPlan:
         r = self.record
         files = tuple((str(r.dir / name), target) for name, target in

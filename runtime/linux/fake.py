@@ -44,8 +44,11 @@ class RecordingSyscalls:
     def setns(self, fd, nstype=0):
         self._record("setns", fd, nstype)
 
-    def clone(self, flags):
-        self._record("clone", flags)
+    def clone(self, flags, *, cgroup_fd=None):
+        if cgroup_fd is None:
+            self._record("clone", flags)
+        else:
+            self._record("clone3", flags, cgroup_fd)
         return self.next_pid
 
     def sethostname(self, name):

@@ -24,8 +24,17 @@ import sys
 _CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
 
 
-def prime(root: str, proc: str = "/proc") -> None:
-    """Prime from this process's own cgroup, in whatever layout is mounted at ROOT."""
+def prime(root: str, proc: str = "/proc", *, cloned: bool = False) -> None:
+    """Prime from this process's own cgroup, in whatever layout is mounted at ROOT.
+
+    cloned: the task to come will be cloned straight into its cgroup where the
+    kernel allows it (a container's first process, on pure cgroup v2: clone3 with
+    CLONE_INTO_CGROUP). Then there is no move to prime for, and a primer would
+    hold cgroup_mutex through the grace period, stalling the mkdir of that very
+    cgroup: on v2 nothing is done.
+    """
+    if cloned and os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return
     path = own_procs_file(root, proc)
     if path is not None:
         prime_file(path)

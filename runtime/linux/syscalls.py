@@ -44,6 +44,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+CLONE_INTO_CGROUP = 0x200000000          # clone3(2) only: start the child in a cgroup2 directory
 # prctl(2)
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
@@ -55,8 +56,8 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 _SYSCALL_NUMBERS = {
-    "x86_64": {"clone": 56, "pivot_root": 155},
-    "aarch64": {"clone": 220, "pivot_root": 41},
+    "x86_64": {"clone": 56, "pivot_root": 155, "clone3": 435},
+    "aarch64": {"clone": 220, "pivot_root": 41, "clone3": 435},
 }
 
 
@@ -119,10 +120,17 @@ class Syscalls:
     def setns(self, fd: int, nstype: int = 0) -> None:
         self._check(self.libc.setns(fd, nstype))
 
-    def clone(self, flags: int) -> int:
+    def clone(self, flags: int, *, cgroup_fd: int | None = None) -> int:
         """clone(2) without a new stack: fork() semantics, plus namespace flags.
 
         Returns the child's pid in the parent and 0 in the child, like fork().
+        With cgroup_fd (an open cgroup2 directory), clone3(2) with
+        CLONE_INTO_CGROUP instead: the child is born in that cgroup, so it never
+        has to be moved into it, and a move (a write to cgroup.procs) is what
+        makes the kernel wait for an RCU grace period after a quiet spell.
+        Raises OSError(ENOSYS) on a kernel without clone3 (before 5.7), EINVAL or
+        EOPNOTSUPP where it refuses that cgroup: then clone without it and move.
+
         CPython must be told about the fork exactly as os.fork() tells it
         (PyOS_BeforeFork / AfterFork_Child / AfterFork_Parent: locks, at-fork
         hooks, thread state), and the GIL must stay held across the raw syscall,
@@ -133,9 +141,14 @@ class Syscalls:
         import signal
         pylibc = load_libc(hold_gil=True)
         api = ctypes.pythonapi
+        if cgroup_fd is not None:
+            args = _clone_args_type()(flags=flags | CLONE_INTO_CGROUP, exit_signal=signal.SIGCHLD,
+                                      cgroup=cgroup_fd)
+            call = (self._nr["clone3"], ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args)))
+        else:
+            call = (self._nr["clone"], ctypes.c_ulong(flags | signal.SIGCHLD), None, None, None, None)
         api.PyOS_BeforeFork()
-        pid = pylibc.syscall(self._nr["clone"], ctypes.c_ulong(flags | signal.SIGCHLD),
-                                   None, None, None, None)
+        pid = pylibc.syscall(*call)
         if pid == 0:
             api.PyOS_AfterFork_Child()
             return 0
@@ -206,3 +219,17 @@ class Syscalls:
             req = struct.pack("16sh14x", ifname.encode(), 0)
             flags = struct.unpack("16sh14x", fcntl.ioctl(s, SIOCGIFFLAGS, req))[1]
             fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sh14x", ifname.encode(), flags | IFF_UP))
+
+
+@functools.cache
+def _clone_args_type():
+    """ctypes is imported on first use (see the module's docstring), so the struct is too."""
+    import ctypes
+
+    class CloneArgs(ctypes.Structure):
+        """struct clone_args (linux/sched.h), as far as CLONE_INTO_CGROUP (88 bytes)."""
+        _fields_ = [(name, ctypes.c_uint64) for name in (
+            "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size",
+            "tls", "set_tid", "set_tid_size", "cgroup")]
+    return CloneArgs
+

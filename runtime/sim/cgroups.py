@@ -67,6 +67,9 @@ class SimCgroup:
     def add(self, pid: int) -> None:
         pass                   # the simulation puts processes in their cgroup itself
 
+    def clone_target(self) -> None:
+        return None
+
     def kill(self, sig: int = 9) -> None:
         r = self._record()
         if r and sig == 9:

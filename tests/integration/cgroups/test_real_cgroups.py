@@ -214,3 +214,30 @@ def test_v2_backend_on_a_hybrid_hosts_unified_mount(cgroup_parent, spawn):
     assert proc.wait(5) == -9
     cgroup.destroy()
     assert not manager.exists("c1")
+
+
+def test_clone3_puts_the_child_in_a_cgroup2_cgroup_from_its_first_instruction(cgroup_parent):
+    """How a launch on cgroup v2 starts its first process (clone3 with CLONE_INTO_CGROUP):
+    never moved, so never waiting for the grace period a move costs. Tried on this host's
+    cgroup2 tree: all of it on v2, the one at unified/ on hybrid."""
+    from runtime.linux.syscalls import CLONE_NEWPID, Syscalls
+    root = Path("/sys/fs/cgroup")
+    v2 = root if (root / "cgroup.controllers").exists() else root / "unified"
+    if not (v2 / "cgroup.controllers").exists():
+        pytest.skip("no cgroup2 tree on this host")
+    d = v2 / cgroup_parent / "born-here"
+    d.mkdir(parents=True)
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    r, w = os.pipe()
+    pid = Syscalls().clone(CLONE_NEWPID, cgroup_fd=fd)
+    if pid == 0:
+        try:
+            os.write(w, open("/proc/self/cgroup").read().encode())
+        finally:
+            os._exit(0)
+    os.close(fd)
+    os.close(w)
+    os.waitpid(pid, 0)
+    with os.fdopen(r) as f:
+        lines = f.read().splitlines()
+    assert f"0::/{cgroup_parent}/born-here" in lines

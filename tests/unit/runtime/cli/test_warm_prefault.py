@@ -1,5 +1,6 @@
 """The warm server's spare takes its copy-on-write faults before a client comes
 (runtime/cli/warm.py: _prefault), and stops as soon as one does."""
+import gc
 import os
 import socket
 
@@ -17,6 +18,7 @@ def in_a_fork(body) -> int:
     pid = os.fork()
     if pid == 0:
         try:
+            gc.disable()                     # a collection would touch every page of ours
             os.write(w, str(body()).encode())
         finally:
             os._exit(0)

@@ -61,3 +61,17 @@ def test_prime_writes_zero_from_a_child_and_returns_at_once(tmp_path):
     while procs.read_text() != "0" and time.monotonic() < deadline:
         time.sleep(0.01)
     assert procs.read_text() == "0"
+
+
+def test_nothing_to_prime_for_a_cloned_task_on_cgroup_v2(tmp_path):
+    root, proc = tree(tmp_path, "0::/me\n", ["me"])
+    (root / "cgroup.controllers").write_text("cpu memory pids\n")     # pure v2
+    prime(str(root), str(proc), cloned=True)
+    prime(str(root / "none"), str(proc), cloned=True)
+    time.sleep(0.2)
+    assert (root / "me" / "cgroup.procs").read_text() == ""
+    prime(str(root), str(proc))                                     # exec: its joiner is moved
+    deadline = time.monotonic() + 5
+    while (root / "me" / "cgroup.procs").read_text() != "0" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (root / "me" / "cgroup.procs").read_text() == "0"
