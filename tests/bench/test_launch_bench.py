@@ -55,3 +55,49 @@ def test_launch_latency_vs_runc(onggi, runc_bundle):
     report("launch latency: run --rm --network none busybox true",
            "onggi run --rm --network none busybox true", "runc run (same namespaces)", result)
     assert result["a_median_ms"] > 0
+
+
+def test_first_process_into_a_cgroup2_cgroup_cloned_vs_moved(onggi_config):
+    """What a launch on cgroup v2 saves: its first process cloned straight into its
+    cgroup (clone3 with CLONE_INTO_CGROUP) against cloned and then moved (a write to
+    cgroup.procs, as on v1 and as runc does), after a quiet spell of 60 ms each time,
+    as between two commands. Measured on this host's cgroup2 tree (unified/ here)."""
+    import time
+    from pathlib import Path
+
+    from runtime.linux.syscalls import CLONE_NEWPID, Syscalls
+    root = Path("/sys/fs/cgroup")
+    v2 = root if (root / "cgroup.controllers").exists() else root / "unified"
+    if not (v2 / "cgroup.controllers").exists():
+        pytest.skip("no cgroup2 tree on this host")
+    parent = v2 / f"{onggi_config.cgroup_parent}-clone3"
+    parent.mkdir(exist_ok=True)
+    sys = Syscalls()
+
+    def once(cloned: bool) -> float:
+        time.sleep(0.06)
+        d = parent / uuid.uuid4().hex[:8]
+        d.mkdir()
+        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            t0 = time.perf_counter()
+            pid = sys.clone(CLONE_NEWPID, cgroup_fd=fd) if cloned else sys.clone(CLONE_NEWPID)
+            if pid == 0:
+                time.sleep(0.05)
+                os._exit(0)
+            if not cloned:
+                (d / "cgroup.procs").write_text(str(pid))
+            elapsed = time.perf_counter() - t0
+            os.waitpid(pid, 0)
+            return elapsed
+        finally:
+            os.close(fd)
+            d.rmdir()
+
+    try:
+        result = paired(lambda: once(True), lambda: once(False), runs=int(os.environ.get("BENCH_RUNS", "40")) // 2)
+    finally:
+        parent.rmdir()
+    report("first process into its cgroup (cgroup2), after a quiet spell",
+           "clone3 CLONE_INTO_CGROUP (onggi on v2)", "clone then write cgroup.procs (v1; runc)", result)
+    assert result["a_median_ms"] < result["b_median_ms"]
