@@ -182,20 +182,18 @@ class Launch:
         kernel can (cgroup v2, clone3 with CLONE_INTO_CGROUP), else plainly, to be
         moved in with cgroup.add()."""
         target = self.cgroup.clone_target()
-        if target is not None:
+        try:
+            fd = None if target is None else os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            fd = None
+        if fd is not None:
             try:
-                fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            except OSError:
-                fd = None
-            if fd is not None:
-                try:
-                    return self.sys.clone(flags, cgroup_fd=fd), True
-                except OSError as exc:
-                    if exc.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.E2BIG):
-                        raise               # no clone3 (Linux < 5.7) or refused: clone and move
-                finally:
-                    if fd is not None:
-                        os.close(fd)
+                return self.sys.clone(flags, cgroup_fd=fd), True
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.E2BIG):
+                    raise                   # else: no clone3 (Linux < 5.7) or refused: clone and move
+            finally:
+                os.close(fd)
         return self.sys.clone(flags), False
 
     def _init_plan(self) -> process.InitPlan:
