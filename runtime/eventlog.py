@@ -28,7 +28,7 @@ class EventLog:
 
     def __init__(self, path: Path, *, max_bytes: int = MAX_BYTES):
         self.path = Path(path)
-        self.rotated = self.path.with_name(self.path.name + ".1")
+        self.rotated = rotated_path(self.path)
         self.max_bytes = max_bytes
         self._fd: int | None = None
         self._inode = 0
@@ -86,7 +86,7 @@ class EventLog:
                 continue
             with f:
                 for line in f:
-                    event = _parse(line)
+                    event = parse_line(line)
                     if event and (since is None or event["time"] >= since):
                         yield event
 
@@ -117,7 +117,7 @@ class EventLog:
                             pending += chunk
                             *lines, pending = pending.split(b"\n")
                             for line in lines:
-                                event = _parse(line)
+                                event = parse_line(line)
                                 if event and (since is None or event["time"] >= since):
                                     yield event
                             continue
@@ -162,12 +162,22 @@ def _watcher(directory: Path):
     return ino
 
 
-def _parse(line: bytes) -> dict | None:
+def rotated_path(path: Path) -> Path:
+    """Where the log at PATH keeps its previous generation."""
+    path = Path(path)
+    return path.with_name(path.name + ".1")
+
+
+def parse_line(line: bytes) -> dict | None:
+    """One line of the log as an event (its time a float), or None if it is not one."""
     line = line.strip()
     if not line:
         return None
     try:
         event = json.loads(line)
-    except ValueError:
+        if not isinstance(event, dict) or "type" not in event:
+            return None
+        event["time"] = float(event.get("time") or 0)
+    except (ValueError, TypeError):
         return None
-    return event if isinstance(event, dict) and "type" in event else None
+    return event

@@ -10,10 +10,18 @@ from __future__ import annotations
 import os
 import stat
 
-_MAX_LINKS = 255
+_MAX_LINKS = 40          # the kernel's own limit (ELOOP)
 
 
-def secure_join(root: str, unsafe: str) -> str:
+def secure_join(root: str, unsafe: str, *, follow_last: bool = True,
+                must_exist: bool = False) -> str | None:
+    """UNSAFE (a path inside the container) as a host path under ROOT.
+
+    ``..`` never climbs above ROOT; every symlink is re-rooted at ROOT (the last
+    component's only with follow_last). A missing component is kept as named,
+    for the caller to create, or with must_exist the answer is None. Raises
+    OSError(ELOOP) past the kernel's limit of links.
+    """
     root = os.path.abspath(root)
     parts = [p for p in unsafe.split("/") if p not in ("", ".")]
     resolved: list[str] = []
@@ -27,10 +35,12 @@ def secure_join(root: str, unsafe: str) -> str:
         candidate = os.path.join(root, *resolved, part)
         try:
             st = os.lstat(candidate)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            if must_exist:
+                return None
             resolved.append(part)
             continue
-        if stat.S_ISLNK(st.st_mode):
+        if stat.S_ISLNK(st.st_mode) and (parts or follow_last):
             links += 1
             if links > _MAX_LINKS:
                 raise OSError(40, "too many levels of symbolic links", candidate)

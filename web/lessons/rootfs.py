@@ -16,45 +16,21 @@ import os
 import stat
 from pathlib import Path
 
-MAX_LINKS = 40          # as the kernel's ELOOP limit
+from runtime.rootfs.securejoin import secure_join
+
 MAX_READ = 1024 * 1024
 
 
-def _parts(path: str) -> list[str]:
-    return [p for p in path.split("/") if p not in ("", ".")]
-
-
 def resolve(root: Path, path: str, *, follow_last: bool = True) -> Path | None:
-    """PATH (absolute, inside the container) as a host path under ROOT, or None if missing.
-
-    ``..`` never climbs above ROOT; symlinks are followed inside ROOT (the last
-    component only with ``follow_last``).
-    """
-    todo = _parts(path)
-    done: list[str] = []
-    links = 0
-    while todo:
-        name = todo.pop(0)
-        if name == "..":
-            if done:
-                done.pop()
-            continue
-        here = Path(root, *done, name)
-        try:
-            st = os.lstat(here)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if stat.S_ISLNK(st.st_mode) and (todo or follow_last):
-            links += 1
-            if links > MAX_LINKS:
-                return None
-            target = os.readlink(here)
-            if target.startswith("/"):
-                done = []
-            todo = _parts(target) + todo
-            continue
-        done.append(name)
-    return Path(root, *done)
+    """PATH (absolute, inside the container) as a host path under ROOT, or None if
+    missing (or a loop of links). ``..`` never climbs above ROOT; symlinks are
+    followed inside ROOT (the last component only with ``follow_last``): the walk
+    the runtime uses before its mounts (runtime/rootfs/securejoin.py)."""
+    try:
+        found = secure_join(str(root), path, follow_last=follow_last, must_exist=True)
+    except OSError:
+        return None
+    return None if found is None else Path(found)
 
 
 def read_text(host_path: Path) -> str | None:
@@ -79,7 +55,7 @@ def in_layers(layers_top_first: list[Path], path: str, syscalls) -> Path | None:
     on the way are not followed (None), so this never leaves the layers.
     """
     from runtime.image.layers import OVERLAY_OPAQUE
-    parts = _parts(path)
+    parts = [p for p in path.split("/") if p not in ("", ".")]
     if not parts:
         return Path(layers_top_first[0]) if layers_top_first else None
     for layer in layers_top_first:

@@ -103,6 +103,20 @@ def test_events_since_reads_the_tail_across_chunks(tmp_path):
     assert events_since(tmp_path / "none.log", 0) == []
 
 
+def test_events_since_reads_on_into_the_rotated_log(tmp_path):
+    from runtime import events as ev
+    from runtime.eventlog import EventLog
+    log = EventLog(tmp_path / "events.log", max_bytes=4000)     # rotates once, after c20
+    start = None
+    for i in range(60):
+        log.publish(ev.ContainerStarted(id=f"c{i}", pid=i))
+        if i == 20:
+            start = json.loads((tmp_path / "events.log").read_text().splitlines()[-1])["time"]
+    assert (tmp_path / "events.log.1").exists()          # the log was rotated after the start
+    got = events_since(tmp_path / "events.log", start, chunk=300)
+    assert [int(e["id"][1:]) for e in got] == list(range(20, 60))   # nothing lost across it
+
+
 # -- what was run in a container ------------------------------------------------------------------
 
 def test_a_command_matches_by_its_first_words():
