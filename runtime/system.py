@@ -86,6 +86,8 @@ def prune(rt) -> list[str]:
                 cg.kill(9)
                 cg.destroy(timeout=5.0)
                 done.append(f"Deleted cgroup: {cg.path}")
+        # and spares a killed CLI's zygote left (runtime.container.zygote)
+        done += [f"Deleted cgroup: {path}" for path in rt.cgroups.remove_stale_spares()]
     except OSError:
         pass
     # 5. overlay mounts under our containers dir that no live container owns.

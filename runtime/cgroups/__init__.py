@@ -210,7 +210,8 @@ class Manager(Protocol):
         """The cgroup NAME, which should exist. Builds paths only, no I/O."""
 
     def names(self) -> list[str]:
-        """Names of the cgroups under the parent, sorted (for prune). On v1 a
+        """Names of the containers' cgroups under the parent, sorted (for prune
+        and the diagrams); spares are not containers and are left out. On v1 a
         name found in any controller's tree counts, so half-made leftovers show."""
 
     def exists(self, name: str) -> bool:
@@ -218,6 +219,21 @@ class Manager(Protocol):
 
     def warm_up(self, proc: Path = Path("/proc")) -> None:
         """Start the kernel's switch to task-migration mode now; see :func:`warm_up`."""
+
+    def spare(self, owner: int) -> Cgroup | None:
+        """A new, empty cgroup ``spare-OWNER`` for a zygote (runtime.container.zygote)
+        to wait in until :meth:`adopt` makes it a container's; None where this
+        layout has no use for spares (v2: clone3 with CLONE_INTO_CGROUP already
+        starts a process in its cgroup) or no controllers are mounted. Removes
+        the spares of owners that are gone first."""
+
+    def adopt(self, spare: Cgroup, name: str, limits: Limits) -> Cgroup:
+        """Make SPARE the cgroup NAME, processes and all, with LIMITS written as
+        :meth:`create` writes them. All or nothing: on failure SPARE is left as
+        it was and the error raised."""
+
+    def remove_stale_spares(self) -> list[str]:
+        """Remove the spares whose owner process is gone (for prune); their paths."""
 
 
 def warm_up(procs_file: Path) -> None:
@@ -280,6 +296,29 @@ def open_manager(root: Path = DEFAULT_ROOT, parent: str = "onggi",
 
 
 # --- shared by the backends: names, and cgroupfs files -----------------------------
+
+# A spare cgroup's name: the prefix and the pid of the process that owns it (a
+# container's cgroup is named by its 64-hex id, so the two never collide).
+SPARE_PREFIX = "spare-"
+
+
+def spare_owner(name: str) -> int | None:
+    """The owner's pid if NAME is a spare cgroup's, else None."""
+    if not name.startswith(SPARE_PREFIX):
+        return None
+    rest = name[len(SPARE_PREFIX):]
+    return int(rest) if rest.isdigit() else None
+
+
+def pid_alive(pid: int, proc: Path = Path("/proc")) -> bool:
+    """Whether PID is a process that has not exited (a zombie, not yet reaped by
+    a parent that may never reap it, has)."""
+    try:
+        with open(proc / str(pid) / "stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
 
 def check_parent(parent: str) -> str:
     """PARENT as a relative path ("onggi", "ci/onggi-test-1"); refuses escapes."""

@@ -28,8 +28,9 @@ from functools import cached_property
 from pathlib import Path
 
 from runtime.cgroups import (
-    DEFAULT_CPU_PERIOD, Limits, Stats, check_name, check_parent, kill_pids, list_children,
-    make_dir, read, read_int, read_keyed, read_pids, remove_dir, write,
+    DEFAULT_CPU_PERIOD, SPARE_PREFIX, Limits, Stats, check_name, check_parent, kill_pids,
+    list_children, make_dir, pid_alive, read, read_int, read_keyed, read_pids, remove_dir,
+    spare_owner, write,
 )
 from runtime.errors import Unsupported
 
@@ -81,6 +82,13 @@ class V1Manager:
             warm_up(base / path.lstrip("/") / "cgroup.procs")
 
     def create(self, name: str, limits: Limits) -> "V1Cgroup":
+        self._check_controllers(limits)
+        cgroup = self.get(name)
+        made = {d: make_dir(d) for d in cgroup.unique_dirs()}
+        _apply(cgroup.dirs(), limits, made)
+        return cgroup
+
+    def _check_controllers(self, limits: Limits) -> None:
         if not self.mounts:
             raise Unsupported(f"none of the cgroup v1 controllers {', '.join(CONTROLLERS)} "
                               f"is mounted under {self.root}",
@@ -90,25 +98,85 @@ class V1Manager:
                 raise Unsupported(
                     f"cgroup v1 controller '{controller}' is not mounted under {self.root}",
                     hint=f"{flag} needs it; run without that limit, or mount the controller")
-        cgroup = self.get(name)
-        made = {d: make_dir(d) for d in cgroup.unique_dirs()}
-        dirs = cgroup.dirs()
-        if "memory" in dirs:
-            _set_memory(dirs["memory"], limits.memory, made[dirs["memory"]])
-        if "cpu" in dirs:
-            _set_cpu(dirs["cpu"], limits, made[dirs["cpu"]])
-        if "pids" in dirs and (limits.pids is not None or not made[dirs["pids"]]):
-            write(dirs["pids"] / "pids.max", "max" if limits.pids is None else limits.pids)
+
+    # -- spares: see runtime.container.zygote for why -----------------------------------
+    def spare(self, owner: int) -> "V1Cgroup | None":
+        """An empty cgroup ``spare-OWNER`` in every tree, for a zygote to wait in.
+
+        First removes the spares of owners that are gone (a killed CLI leaves
+        them empty: its zygote dies with it).
+        """
+        if not self.mounts:
+            return None
+        self.remove_stale_spares()
+        cgroup = self.get(f"{SPARE_PREFIX}{owner}")
+        for d in cgroup.unique_dirs():
+            make_dir(d)
         return cgroup
+
+    def adopt(self, spare: "V1Cgroup", name: str, limits: Limits) -> "V1Cgroup":
+        """Rename SPARE to NAME in every tree, then write LIMITS as create() would.
+
+        cgroup v1 lets a cgroup be renamed in place (not moved to another
+        parent); the processes in it stay, so whatever a zygote clones there is
+        born in the container's cgroup. All or nothing: a failed rename puts the
+        ones done back and raises.
+        """
+        self._check_controllers(limits)
+        cgroup = self.get(name)
+        done = []
+        try:
+            for old, new in zip(spare.unique_dirs(), cgroup.unique_dirs()):
+                os.rename(old, new)
+                done.append((old, new))
+        except OSError:
+            for old, new in reversed(done):
+                os.rename(new, old)
+            raise
+        _apply(cgroup.dirs(), limits, dict.fromkeys(cgroup.unique_dirs(), True))
+        return cgroup
+
+    def remove_stale_spares(self) -> list[str]:
+        """Remove the spare cgroups whose owner process is gone; their paths.
+
+        A live owner's spare is left alone even when empty (its zygote may be
+        joining it right now); one that still has a process in it cannot be
+        removed, and is left for the next time.
+        """
+        removed = []
+        for name in list_children(dict.fromkeys(m / self.parent for m in self.mounts.values())):
+            owner = spare_owner(name)
+            if owner is None or pid_alive(owner):
+                continue
+            cgroup = self.get(name)
+            try:
+                for d in cgroup.unique_dirs():
+                    remove_dir(d, time.monotonic())
+            except OSError:
+                continue
+            removed.append(cgroup.path)
+        return removed
 
     def get(self, name: str) -> "V1Cgroup":
         return V1Cgroup(self, check_name(name))
 
     def names(self) -> list[str]:
-        return list_children(dict.fromkeys(m / self.parent for m in self.mounts.values()))
+        children = list_children(dict.fromkeys(m / self.parent for m in self.mounts.values()))
+        return [n for n in children if spare_owner(n) is None]
 
     def exists(self, name: str) -> bool:
         return any(d.is_dir() for d in self.get(name).unique_dirs())
+
+
+def _apply(dirs: dict[str, Path], limits: Limits, made: dict[Path, bool]) -> None:
+    """Write LIMITS into a cgroup's directories; MADE says which are new (nothing
+    set yet), so that only what differs from the kernel's defaults is written."""
+    if "memory" in dirs:
+        _set_memory(dirs["memory"], limits.memory, made[dirs["memory"]])
+    if "cpu" in dirs:
+        _set_cpu(dirs["cpu"], limits, made[dirs["cpu"]])
+    if "pids" in dirs and (limits.pids is not None or not made[dirs["pids"]]):
+        write(dirs["pids"] / "pids.max", "max" if limits.pids is None else limits.pids)
 
 
 def _set_memory(d: Path, memory: int | None, new: bool) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from runtime.cgroups import (
     DEFAULT_CPU_PERIOD, Limits, Stats, check_name, check_parent, kill_pids, list_children,
-    make_dir, read, read_int, read_keyed, read_pids, remove_dir, write,
+    make_dir, read, read_int, read_keyed, read_pids, remove_dir, spare_owner, write,
 )
 from runtime.errors import Unsupported
 
@@ -158,10 +158,23 @@ class V2Manager:
         return V2Cgroup(self, check_name(name))
 
     def names(self) -> list[str]:
-        return list_children([self.root / self.parent])
+        return [n for n in list_children([self.root / self.parent]) if spare_owner(n) is None]
 
     def exists(self, name: str) -> bool:
         return self.get(name).dir.is_dir()
+
+    # No spares on v2: a launch clones its first process straight into its cgroup
+    # (clone3 with CLONE_INTO_CGROUP), which is what a zygote is for on v1. And
+    # cgroup2 refuses to rename a cgroup.
+    def spare(self, owner: int) -> None:
+        return None
+
+    def adopt(self, spare, name: str, limits: Limits) -> "V2Cgroup":
+        raise Unsupported("cgroup v2 cannot rename a cgroup, so it has no spare cgroups to adopt",
+                          hint="create the cgroup instead")
+
+    def remove_stale_spares(self) -> list[str]:
+        return []
 
 
 def _refused(controller: str, control: Path, e: OSError) -> Unsupported:

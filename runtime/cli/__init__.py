@@ -62,14 +62,19 @@ def main() -> None:
     """
     argv = sys.argv[1:]
     code = None
-    if argv[:1] in (["run"], ["start"], ["exec"]) and os.geteuid() == 0:
-        # First of all, so the kernel's slow first cgroup move overlaps everything else.
-        # (Config's cgroup_root, read by hand: importing Config costs more than this saves.)
-        from ..linux.migration import prime
-        prime(os.environ.get("ONGGI_CGROUP_ROOT") or "/sys/fs/cgroup", cloned=argv[0] != "exec")
-    if _warm_allowed(argv):
+    warm = _warm_allowed(argv)
+    # Priming the kernel's cgroup migration lock (runtime/linux/migration.py), first
+    # of all so that its wait overlaps everything else. Not for a launch the warm
+    # server runs: its worker has a zygote already in a spare cgroup (no move to
+    # wait for, and a primer would hold cgroup_mutex through its wait, stalling
+    # the rename of that spare), or primes itself when it cannot use it.
+    if argv[:1] == ["exec"] or not warm:
+        _prime(argv)
+    if warm:
         from .warm import client
         code = client(argv)
+        if code is None:          # no warm server after all: the launch is ours
+            _prime(argv)
     if code is None:
         code = run(argv)
     for stream in (sys.stdout, sys.stderr):
@@ -80,18 +85,26 @@ def main() -> None:
     os._exit(code & 0xFF if isinstance(code, int) else 1)
 
 
+def _prime(argv) -> None:
+    if argv[:1] in (["run"], ["start"], ["exec"]) and os.geteuid() == 0:
+        # (Config's cgroup_root, read by hand: importing Config costs more than this saves.)
+        from ..linux.migration import prime
+        prime(os.environ.get("ONGGI_CGROUP_ROOT") or "/sys/fs/cgroup", cloned=argv[0] != "exec")
+
+
 def _warm_allowed(argv) -> bool:
     # serve is long-lived and threaded, and prints its own URL: run it directly.
     return (bool(argv) and argv[0] != "serve" and os.geteuid() == 0
             and not os.environ.get("ONGGI_NO_WARM"))
 
 
-def run(argv: list[str], *, served: bool = False) -> int:
+def run(argv: list[str], *, served=None) -> int:
     """Run one command in this process; its exit code.
 
-    served: this process is a warm server's worker, not the user's own process (the
-    client is): Ctrl-C or a closed terminal cannot kill it, so it may supervise an
-    attached container itself (``args.served``)."""
+    served: set (a ``warm.Served``) when this process is a warm server's worker,
+    not the user's own process (the client is): Ctrl-C or a closed terminal cannot
+    kill it, so it may supervise an attached container itself, with the worker's
+    zygote, and leave work for after the client has its answer (``args.served``)."""
     argv = list(argv)
     try:
         return _dispatch(argv, served)
@@ -127,7 +140,7 @@ def report(exc: BaseException) -> int:
     return 125
 
 
-def _dispatch(argv: list[str], served: bool = False) -> int:
+def _dispatch(argv: list[str], served=None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0

@@ -103,27 +103,40 @@ def run(args) -> int:
     if args.interactive and args.tty and not os.isatty(0):
         raise InvalidArgument("the input device is not a TTY",
                               hint="drop -t, or run from a terminal")
-    rt = _runtime()                          # main() has primed the cgroup lock already
+    rt = _runtime()
     rt.check_host()
+    here = args.served is not None and not args.detach and not args.step
+    _prime_unless_here(rt, args, here)
     container = rt.create(_spec(args))
-    return _start_and_attach(rt, container, attach=not args.detach, step=args.step, here=args.served)
+    return _start_and_attach(rt, container, attach=not args.detach, step=args.step,
+                             served=args.served if here else None)
 
 
-def _start_and_attach(rt, container, *, attach: bool, step: bool = False, here: bool = False) -> int:
+def _prime_unless_here(rt, args, here: bool) -> None:
+    """A client primes the cgroup migration lock for the launches it runs itself
+    (main()); a warm worker's launch that this process supervises (here) has the
+    worker's zygote and needs none. The others, a monitor forked from here
+    (detached, step-through), get it now."""
+    if args.served is not None and not here:
+        rt.cgroups.warm_up(rt.config.proc)
+
+
+def _start_and_attach(rt, container, *, attach: bool, step: bool = False, served=None) -> int:
     """Start; when attached, stay until the container exits and return its exit code.
 
-    here: be the container's monitor in this process (see Container.run_here), as
-    a warm worker may; otherwise a monitor is forked and this process proxies
-    signals to the container and waits on it.
+    served: a warm worker's (args.served): be the container's monitor in this
+    process (see Container.run_here), with its zygote, deleting a --rm
+    container's files after the client has its answer; otherwise a monitor is
+    forked and this process proxies signals to the container and waits on it.
     """
     from .terminal import SignalProxy, StepPrompter, raw_mode
     # -it: raw from before the start, since a shell's first act may be to ask our
     # terminal where its cursor is (busybox does); the answer must not be echoed.
     # A step-through's prompts need the line editing of cooked mode: raw after them.
     raw = attach and container.spec.tty and container.spec.interactive
-    if attach and here and not step:
+    if attach and served is not None and not step:
         with raw_mode(raw):
-            return container.run_here()
+            return container.run_here(zygote=served.zygote, defer=served.later.append)
     prompter = StepPrompter() if step else None
     with SignalProxy(tty=container.spec.tty) if attach else _nothing() as proxy, raw_mode(raw and not step):
         handle = container.start(attach=attach, gate=prompter.gate if prompter else None,
@@ -171,7 +184,8 @@ def start_setup(p) -> None:
 
 
 def start(args) -> int:
-    rt = _runtime()                          # main() has primed the cgroup lock already
+    rt = _runtime()
+    _prime_unless_here(rt, args, args.served is not None and args.attach)
     if args.attach and len(args.containers) > 1:
         from ..errors import InvalidArgument
         raise InvalidArgument("you cannot start and attach multiple containers at once")
@@ -179,7 +193,7 @@ def start(args) -> int:
     for ref in args.containers:
         container = rt.container(ref)
         if args.attach:
-            return _start_and_attach(rt, container, attach=True, here=args.served)
+            return _start_and_attach(rt, container, attach=True, served=args.served)
         code = _each(lambda c=container: _start_detached(c), ref, code)
     return code
 

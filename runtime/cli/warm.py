@@ -138,6 +138,7 @@ PRELOAD = (
     "runtime.cli.containers", "runtime.cli.images", "runtime.cli.system", "runtime.cli.terminal",
     "runtime.core", "runtime.container.container", "runtime.container.monitor",
     "runtime.container.launch", "runtime.container.execs", "runtime.container.process",
+    "runtime.container.zygote",
     "runtime.image.images", "runtime.image.changes", "runtime.cgroups.v1", "runtime.cgroups.v2",
     "runtime.cgroups.units", "runtime.inspect.container", "runtime.inspect.top",
     "runtime.inspect.stats", "runtime.system", "runtime.eventlog",
@@ -263,9 +264,11 @@ def _spare(listener, busy_w: int, alive_r: int, watch: int) -> None:
     import select
     import signal
     code = 0
+    zygote = None
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, _stop)       # leave by the finally below, zygote and all
         listener.setblocking(False)
+        zygote = _start_zygote()                   # before _prefault: its fork would undo that
         _prefault(listener)
         while True:
             ready, _, _ = select.select([listener, alive_r], [], [])
@@ -288,11 +291,28 @@ def _spare(listener, busy_w: int, alive_r: int, watch: int) -> None:
         if stale:
             conn.sendall(b"S")                     # the client runs the command itself
             return
-        _worker(conn)                              # never returns
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _worker(conn, zygote)                      # never returns
     except BaseException:                         # noqa: BLE001 - a spare must never return
         code = 1
     finally:
+        if zygote is not None:
+            zygote.close()
         os._exit(code)
+
+
+def _start_zygote():
+    """A zygote for the next launch, in a spare cgroup under this server's
+    configuration (runtime/container/zygote.py); None where there is no use for
+    one (cgroup v2) or it cannot be made. A command run with another cgroup root
+    or parent cannot use it, and makes its cgroup the ordinary way."""
+    try:
+        from ..core import Runtime
+        from ..container.zygote import Zygote
+        rt = Runtime()
+        return Zygote.start(rt.syscalls, rt.cgroups)
+    except Exception:                              # noqa: BLE001 - only a speed-up
+        return None
 
 
 def _prefault(listener, chunk: int = 256) -> None:
@@ -380,8 +400,27 @@ def _watch_sources() -> int:
     return watcher.fd
 
 
-def _worker(conn) -> None:
-    """Become the client's command: its fds, cwd, environment; run the CLI; report."""
+class Served:
+    """What a worker gives the command it runs (``args.served`` in the CLI).
+
+    * ``zygote``: a runtime.container.zygote.Zygote forked while the spare waited,
+      or None; an attached run is launched with it.
+    * ``later``: work the command leaves for after the client has its exit code
+      (deleting a --rm container's files), done in order, errors ignored.
+    """
+    __slots__ = ("zygote", "later")
+
+    def __init__(self, zygote=None):
+        self.zygote = zygote
+        self.later = []
+
+
+def _worker(conn, zygote=None) -> None:
+    """Become the client's command: its fds, cwd, environment; run the CLI; report.
+
+    Then, with the client answered, what the command left for later, and the
+    zygote if the command did not use it (killed, its spare cgroup removed)."""
+    served = Served(zygote)
     import io
     import marshal
     import signal
@@ -414,7 +453,7 @@ def _worker(conn) -> None:
         conn.sendall(b"P" + os.getpid().to_bytes(_INT, "big", signed=True))
         from . import run
         try:
-            code = run(argv, served=True)
+            code = run(argv, served=served)
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
         for stream in (sys.stdout, sys.stderr):
@@ -427,6 +466,13 @@ def _worker(conn) -> None:
             conn.sendall(b"X" + int(code).to_bytes(_INT, "big", signed=True))
         except OSError:
             pass
+        for work in served.later:
+            try:
+                work()
+            except Exception:              # noqa: BLE001 - the client has its answer
+                pass
+        if zygote is not None:
+            zygote.close()
         os._exit(0)
 
 

@@ -143,7 +143,7 @@ class Container:
             os.close(lock_fd)         # the monitor holds its own copy now
         return MonitorHandle(Channel(ours), pid, gate=gate, on_report=on_report)
 
-    def run_here(self) -> int:
+    def run_here(self, *, zygote=None, defer=None) -> int:
         """Start attached with *this* process as the container's monitor; the exit code.
 
         Only for a starter that the user's terminal cannot kill or stop: the warm
@@ -151,7 +151,10 @@ class Container:
         signals on). There, no monitor is forked, and the pages this process
         already owns serve the monitor too. Signals this process gets go to the
         container, as Docker's sig-proxy does. A launch error raises, as from
-        ``start().wait_started()``.
+        ``start().wait_started()``. zygote: a zygote.Zygote of this process, for
+        the container's first process to be born in its cgroup (cgroup v1).
+        defer(fn): takes work that may wait until the caller has answered its
+        user (deleting a --rm container's files); without it, done before return.
         """
         from . import monitor
         lock_fd = self._lock_for_start()
@@ -159,7 +162,7 @@ class Container:
         with ours:
             # main() reports on the channel as to any starter; we read it after.
             code = monitor.main(self.rt, self.record, theirs, monitor.Options(attach=True, proxy=True),
-                                lock_fd)
+                                lock_fd, zygote=zygote, defer=defer)
             theirs.close()
             MonitorHandle(Channel(ours), os.getpid()).wait_started()   # raises the launch's error
         return code

@@ -51,7 +51,8 @@ class NetworkPlugin(Protocol):
 class Launch:
     def __init__(self, record: Record, *, syscalls, cgroups, limits, publisher,
                  network=None, gate: Gate | None = None, on_report=None,
-                 stdio: tuple[int, int, int] = (-1, -1, -1), proc: Path = Path("/proc")):
+                 stdio: tuple[int, int, int] = (-1, -1, -1), proc: Path = Path("/proc"),
+                 zygote=None):
         self.record = record
         self.sys = syscalls
         self.cgroups = cgroups
@@ -62,6 +63,8 @@ class Launch:
         self.on_report = on_report
         self.stdio = stdio
         self.proc = proc
+        self.zygote = zygote          # a zygote.Zygote waiting in a spare cgroup, or None
+        self._via_zygote = False      # this launch adopted the zygote's spare
         self.child: process.Child | None = None
         self.cgroup = None
         self._undo: list[Callable[[], None]] = []
@@ -110,11 +113,33 @@ class Launch:
                 "layers": len(r.layers), "init_layer": str(r.init), "data": data}
 
     def _step_cgroup(self) -> dict:
-        cg = self.cgroups.create(self.record.id, self.limits)
+        spare = self._adopt_spare()
+        cg = spare or self.cgroups.create(self.record.id, self.limits)
         self.cgroup = cg
         self._undo.append(lambda: cg.destroy())
-        return {"path": cg.path, "version": self.cgroups.version,
-                "dirs": {k: str(v) for k, v in cg.dirs().items()}, "files": cg.files()}
+        report = {"path": cg.path, "version": self.cgroups.version,
+                  "dirs": {k: str(v) for k, v in cg.dirs().items()}, "files": cg.files()}
+        if spare is not None:
+            self._undo.append(self.zygote.close)      # before the rmdir: it is still inside
+            report["made_by"] = "rename of a spare cgroup"
+        return report
+
+    def _adopt_spare(self):
+        """The zygote's spare cgroup, renamed to this container's and limited; or
+        None to make a new one: no zygote, or one this launch cannot use."""
+        z = self.zygote
+        if (z is None or not z.serves(self.cgroups)
+                or getattr(self.network, "netns_path", None) is not None   # it must clone from there
+                or self.limits.pids == 1       # the zygote and the child would be 2 at once
+                or not z.ready()):             # (waits for it to be in the spare)
+            return None
+        try:
+            cg = self.cgroups.adopt(z.cgroup, self.record.id, self.limits)
+        except OSError:
+            return None       # (left as it was) make the cgroup the ordinary way
+        z.adopted()
+        self._via_zygote = True
+        return cg
 
     def _step_namespaces(self) -> dict:
         # --network container:NAME: no new netns. The plugin names NAME's; we clone
@@ -131,7 +156,7 @@ class Launch:
         plan = self._init_plan()
         back = self._enter_netns(netns) if netns else None
         try:
-            pid, born_in_cgroup = self._clone(flags)
+            pid, joined_by = self._clone(flags, child_end, plan)
             if pid == 0:                                    # the container's first process
                 parent_end.close()
                 process.child_main(self.sys, child_end, plan)   # never returns
@@ -142,12 +167,13 @@ class Launch:
         child_end.close()
         self.child = process.Child(pid, parent_end)
         self._undo.append(self._kill_child)
-        if not born_in_cgroup:
+        if joined_by == "cgroup.procs":
             self.cgroup.add(pid)
         self.child.command("cgroupns")
+        if self._via_zygote:
+            self.zygote.close()       # reaped once it has had time to exit, not waited for
         return {"pid": pid, "flags": flags, "namespaces": ns_inspect.compare(pid, self.proc),
-                "cgroup": _proc_cgroup(pid, self.proc),
-                "joined_cgroup_by": "clone3(CLONE_INTO_CGROUP)" if born_in_cgroup else "cgroup.procs"}
+                "cgroup": _proc_cgroup(pid, self.proc), "joined_cgroup_by": joined_by}
 
     def _step_network(self) -> dict:
         if self.network is not None:
@@ -177,10 +203,15 @@ class Launch:
         return report
 
     # -- helpers ------------------------------------------------------------------------
-    def _clone(self, flags: int) -> tuple[int, bool]:
-        """(pid, born in its cgroup): cloned straight into the cgroup where the
-        kernel can (cgroup v2, clone3 with CLONE_INTO_CGROUP), else plainly, to be
-        moved in with cgroup.add()."""
+    def _clone(self, flags: int, child_end: socket.socket, plan: process.InitPlan) -> tuple[int, str]:
+        """(pid, how it joins its cgroup), pid 0 in the child as for fork(). Born
+        in the cgroup where we can: cloned by the zygote waiting in it (v1, the
+        spare adopted), or cloned into it (v2, clone3 with CLONE_INTO_CGROUP);
+        else cloned plainly, to be moved in with cgroup.add() ("cgroup.procs")."""
+        if self._via_zygote:
+            pid = self.zygote.clone(flags, child_end, plan)
+            if pid is not None:
+                return pid, "clone(CLONE_PARENT) by a process already in it"
         target = self.cgroup.clone_target()
         try:
             fd = None if target is None else os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -188,13 +219,13 @@ class Launch:
             fd = None
         if fd is not None:
             try:
-                return self.sys.clone(flags, cgroup_fd=fd), True
+                return self.sys.clone(flags, cgroup_fd=fd), "clone3(CLONE_INTO_CGROUP)"
             except OSError as exc:
                 if exc.errno not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.E2BIG):
                     raise                   # else: no clone3 (Linux < 5.7) or refused: clone and move
             finally:
                 os.close(fd)
-        return self.sys.clone(flags), False
+        return self.sys.clone(flags), "cgroup.procs"
 
     def _init_plan(self) -> process.InitPlan:
         r = self.record

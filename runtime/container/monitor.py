@@ -40,11 +40,15 @@ class Options:
     proxy: bool = False       # we are our own starter (Container.run_here): pass its signals on
 
 
-def main(runtime, record: Record, ctl: socket.socket, opts: Options, lock_fd: int) -> int:
+def main(runtime, record: Record, ctl: socket.socket, opts: Options, lock_fd: int,
+         *, zygote=None, defer=None) -> int:
     """The monitor's body. Returns the container's exit code (for os._exit).
 
     lock_fd is monitor.lock, already flock()ed by the starter (that is what made
     two concurrent starts of one container impossible); we hold it until we exit.
+    zygote: ours (runtime.container.zygote), for the launch, when we have one.
+    defer(fn): see Container.run_here; a forked monitor has none (its starter
+    has its answer from the channel already) and does everything itself.
     """
     os.setsid()
     if not opts.attach:
@@ -56,14 +60,14 @@ def main(runtime, record: Record, ctl: socket.socket, opts: Options, lock_fd: in
     try:
         if proxy is not None:
             proxy.__enter__()
-        return _supervise(runtime, record, chan, opts, proxy)
+        return _supervise(runtime, record, chan, opts, proxy, zygote, defer)
     finally:
         if proxy is not None:
             proxy.__exit__()
         os.close(lock_fd)
 
 
-def _supervise(runtime, record: Record, chan: Channel, opts: Options, proxy) -> int:
+def _supervise(runtime, record: Record, chan: Channel, opts: Options, proxy, zygote, defer) -> int:
     spec = record.spec
     log = LogWriter(record.log_path)
     stdio, parent_ends, keep_open = _stdio_for(spec, opts)
@@ -78,7 +82,8 @@ def _supervise(runtime, record: Record, chan: Channel, opts: Options, proxy) -> 
     launch = Launch(record, syscalls=runtime.syscalls, cgroups=runtime.cgroups,
                     limits=runtime.limits_for(spec), publisher=runtime.publisher,
                     network=runtime.network_for(spec), gate=gate if opts.step else None,
-                    on_report=on_report if opts.reports else None, stdio=stdio, proc=runtime.config.proc)
+                    on_report=on_report if opts.reports else None, stdio=stdio, proc=runtime.config.proc,
+                    zygote=zygote)
     try:
         child = launch.run()
     except BaseException as exc:            # noqa: BLE001 - reported, then we leave
@@ -155,7 +160,10 @@ def _supervise(runtime, record: Record, chan: Channel, opts: Options, proxy) -> 
     # exited, but deleting its files need not keep the starter waiting.
     trash = runtime.remove_record(record, purge=False) if spec.auto_remove else None
     chan.send(t="exited", code=code, oom=oom)
-    runtime.containers.purge(trash)
+    if trash is not None and defer is not None:
+        defer(lambda: runtime.containers.purge(trash))
+    else:
+        runtime.containers.purge(trash)
     return code
 
 

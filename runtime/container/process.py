@@ -199,6 +199,7 @@ def become(syscalls, plan: InitPlan) -> None:
             except (OSError, ValueError):
                 pass          # signals reserved by libc (32, 33)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    _close_on_exec_from(3)
     try:
         syscalls.execve(path, list(plan.args), dict(e.partition("=")[::2] for e in env))
     except OSError as exc:
@@ -207,6 +208,24 @@ def become(syscalls, plan: InitPlan) -> None:
         if exc.errno == errno.ENOENT:
             raise errors.CommandNotFound(f'exec: "{plan.args[0]}": no such file or directory') from None
         raise
+
+
+def _close_on_exec_from(first: int) -> None:
+    """Mark every fd from FIRST up close-on-exec, as runc does before execve: only
+    0, 1 and 2 reach the command, whatever fds the process that started onggi
+    left open (a shell's, an IDE's). Marked, not closed: the channel must stay
+    open to report an execve that fails. /proc/self/fd is the container's own
+    procfs by now, which shows this process like any other."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in fds:
+        if fd >= first:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                pass          # the listing's own directory fd, closed by now
 
 
 # --- the parent's handle --------------------------------------------------------------

@@ -102,6 +102,12 @@ class SimCgroups:
         c = self.rt.snapshot()["containers"].get(name)
         return c is not None and has_cgroup(c)
 
+    def spare(self, owner: int) -> None:
+        return None            # simulated as v2: no zygotes, no spares
+
+    def remove_stale_spares(self) -> list[str]:
+        return []
+
 
 def has_cgroup(c: dict) -> bool:
     """A container has its cgroup from its launch's cgroup step until it stops."""

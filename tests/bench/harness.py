@@ -17,14 +17,22 @@ def time_once(argv, env=None, check=True) -> float:
     return elapsed
 
 
-def paired(a, b, *, runs: int = 30, warmup: int = 3) -> dict:
-    """a and b are callables returning seconds. Returns medians (ms) and the ratio a/b."""
+def paired(a, b, *, runs: int = 30, warmup: int = 3, settle: float = 0.0) -> dict:
+    """a and b are callables returning seconds. Returns medians (ms) and the ratio a/b.
+
+    settle: seconds to sleep before each timed call, so that neither side is timed
+    while the other's background work (a server forking its next worker, a
+    kernel grace period, a cgroup's teardown) still holds the machine: each
+    starts as a command typed at a quiet prompt does.
+    """
     for _ in range(warmup):
         a()
         b()
     ta, tb = [], []
     for _ in range(runs):
+        time.sleep(settle)
         ta.append(a())
+        time.sleep(settle)
         tb.append(b())
     ma, mb = statistics.median(ta) * 1000, statistics.median(tb) * 1000
     return {"a_median_ms": ma, "b_median_ms": mb, "ratio": ma / mb, "runs": runs,

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from runtime.cgroups import Limits, Stats, open_manager, v1
+from runtime.cgroups import Limits, Stats, make_dir, open_manager, v1
 from runtime.errors import Conflict, Unsupported
 
 UNLIMITED = "9223372036854771712"   # the kernel's v1 "no memory limit"
@@ -270,3 +270,75 @@ def test_kill_signals_every_process(fake, manager, sleeper):
     fake.put("pids", "onggi", "c1", "cgroup.procs", f"{a.pid}\n{b.pid}\n")
     cgroup.kill()
     assert a.wait(5) == -9 and b.wait(5) == -9
+
+
+# --- spares (runtime/container/zygote.py) ----------------------------------------------
+
+def dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_a_spare_is_made_in_every_tree_and_is_not_a_container(fake, manager):
+    manager.create("c1", Limits())
+    spare = manager.spare(os.getpid())
+    assert spare.name == f"spare-{os.getpid()}"
+    for d in spare.unique_dirs():
+        assert (d / "cgroup.procs").exists()
+    assert manager.names() == ["c1"]            # prune and the diagrams see containers only
+
+
+def test_adopt_renames_the_spare_and_writes_the_limits(fake, manager):
+    spare = manager.spare(os.getpid())
+    cgroup = manager.adopt(spare, "c1", Limits(memory=64 * MiB, pids=100))
+    assert not any(d.exists() for d in spare.unique_dirs())
+    assert fake.read("memory", "onggi", "c1", "memory.limit_in_bytes") == str(64 * MiB)
+    assert fake.read("pids", "onggi", "c1", "pids.max") == "100"
+    assert fake.read(cpu_dir(fake), "onggi", "c1", "cpu.shares").endswith("\n")   # new: left alone
+    assert manager.names() == ["c1"] and cgroup.path == "/onggi/c1"
+
+
+def test_adopt_is_all_or_nothing(fake, manager, monkeypatch):
+    spare = manager.spare(os.getpid())
+    real = os.rename
+    calls = []
+
+    def rename(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise OSError(errno.EIO, "refused")
+        real(src, dst)
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OSError):
+        manager.adopt(spare, "c1", Limits())
+    monkeypatch.setattr(os, "rename", real)
+    assert all(d.is_dir() for d in spare.unique_dirs())
+    assert not manager.exists("c1")
+
+
+def test_adopt_refuses_a_limit_without_its_controller_before_renaming(fake, manager):
+    spare = manager.spare(os.getpid())
+    manager.__dict__["mounts"] = {c: m for c, m in manager.mounts.items() if c != "pids"}
+    with pytest.raises(Unsupported, match="'pids' is not mounted"):
+        manager.adopt(spare, "c1", Limits(pids=10))
+    assert all(d.is_dir() for d in spare.unique_dirs())
+
+
+def test_stale_spares_are_removed_and_live_ones_kept(fake, manager):
+    live = manager.spare(os.getpid())
+    gone = manager.get(f"spare-{dead_pid()}")
+    for d in gone.unique_dirs():
+        make_dir(d)
+    assert manager.remove_stale_spares() == [gone.path]
+    assert not manager.exists(gone.name) and manager.exists(live.name)
+
+
+def test_making_a_spare_sweeps_the_stale_ones(fake, manager):
+    gone = manager.get(f"spare-{dead_pid()}")
+    for d in gone.unique_dirs():
+        make_dir(d)
+    manager.spare(os.getpid())
+    assert not manager.exists(gone.name)

@@ -285,3 +285,13 @@ def test_destroy_retries_then_gives_up(fake, manager):
     fake.put("onggi", "c2", "cgroup.procs", "77\n")
     with pytest.raises(Conflict, match=r"remove cgroup .*c2: it is still in use \(processes 77\)"):
         cgroup.destroy(timeout=0.05)
+
+
+def test_v2_has_no_spares(cgroupfs):
+    """A launch on v2 clones straight into its cgroup: no zygote, so no spare."""
+    fake = cgroupfs("v2")
+    manager = open_manager(fake.root, parent="onggi")
+    assert manager.spare(os.getpid()) is None
+    assert manager.remove_stale_spares() == []
+    with pytest.raises(Unsupported):
+        manager.adopt(None, "c1", Limits())

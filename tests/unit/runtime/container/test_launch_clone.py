@@ -1,6 +1,7 @@
-"""The namespaces step clones the container's first process straight into its cgroup
-where the kernel can (cgroup v2: clone3 with CLONE_INTO_CGROUP), and otherwise clones
-and moves it (v1, or a kernel without clone3)."""
+"""The namespaces step has the container's first process born in its cgroup where it
+can: cloned by the zygote waiting there (v1, its spare adopted), or cloned into it
+(cgroup v2: clone3 with CLONE_INTO_CGROUP); otherwise it clones and moves it (v1
+without a zygote, or a kernel without clone3)."""
 import errno
 
 from runtime.container.launch import Launch
@@ -24,25 +25,54 @@ def launch(sys, target):
 
 def test_v2_clones_into_the_cgroup(tmp_path):
     sys = RecordingSyscalls()
-    pid, moved = launch(sys, tmp_path)._clone(sc.CLONE_NEWPID)
-    assert moved and pid == sys.next_pid
+    pid, joined = launch(sys, tmp_path)._clone(sc.CLONE_NEWPID, None, None)
+    assert joined == "clone3(CLONE_INTO_CGROUP)" and pid == sys.next_pid
     assert [c[0] for c in sys.calls] == ["clone3"] and sys.calls[0][1] == sc.CLONE_NEWPID
 
 
 def test_v1_clones_then_moves():
     sys = RecordingSyscalls()
-    assert launch(sys, None)._clone(sc.CLONE_NEWPID) == (sys.next_pid, False)
+    assert launch(sys, None)._clone(sc.CLONE_NEWPID, None, None) == (sys.next_pid, "cgroup.procs")
     assert sys.calls == [("clone", sc.CLONE_NEWPID)]
 
 
 def test_a_kernel_without_clone3_falls_back(tmp_path):
     sys = RecordingSyscalls()
     sys.fail["clone3"] = errno.ENOSYS
-    assert launch(sys, tmp_path)._clone(sc.CLONE_NEWNET) == (sys.next_pid, False)
+    assert launch(sys, tmp_path)._clone(sc.CLONE_NEWNET, None, None) == (sys.next_pid, "cgroup.procs")
     assert [c[0] for c in sys.calls] == ["clone3", "clone"]
 
 
 def test_a_cgroup_directory_that_is_gone_falls_back(tmp_path):
     sys = RecordingSyscalls()
-    assert launch(sys, tmp_path / "gone")._clone(0) == (sys.next_pid, False)
+    assert launch(sys, tmp_path / "gone")._clone(0, None, None) == (sys.next_pid, "cgroup.procs")
     assert [c[0] for c in sys.calls] == ["clone"]
+
+
+class Zygote:
+    """Stands in for zygote.Zygote: answers a clone with PID, or None (could not)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.asked = []
+
+    def clone(self, flags, chan, plan):
+        self.asked.append((flags, chan, plan))
+        return self.pid
+
+
+def test_an_adopted_spare_has_the_zygote_clone():
+    sys = RecordingSyscalls()
+    la = launch(sys, None)
+    la.zygote, la._via_zygote = Zygote(4242), True
+    pid, joined = la._clone(sc.CLONE_NEWPID, "chan", "plan")
+    assert pid == 4242 and joined.startswith("clone(CLONE_PARENT)")
+    assert la.zygote.asked == [(sc.CLONE_NEWPID, "chan", "plan")] and sys.calls == []
+
+
+def test_a_zygote_that_cannot_falls_back_to_clone_and_move():
+    sys = RecordingSyscalls()
+    la = launch(sys, None)
+    la.zygote, la._via_zygote = Zygote(None), True
+    assert la._clone(sc.CLONE_NEWPID, "chan", "plan") == (sys.next_pid, "cgroup.procs")
+    assert sys.calls == [("clone", sc.CLONE_NEWPID)]
