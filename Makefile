@@ -17,14 +17,15 @@ APT_NO_RECOMMENDS := qemu-system-x86 linux-image-amd64
 # nftables for networking, graphviz for diagrams), the registry onggi serves, peers
 # the tests and benchmarks compare against (skopeo, umoci, runc, crun, podman),
 # Chromium and Korean fonts for the browser tests, htpasswd (apache2-utils) for the
-# registry tests' basic auth, and python3-venv for the venv of Debian's Python.
+# registry tests' basic auth, python3-venv for the venv of Debian's Python, and a C
+# compiler for the `onggi` client (runtime/cli/client.c).
 APT_PACKAGES := busybox-static iproute2 nftables graphviz docker-registry \
 	skopeo umoci runc crun podman hyperfine chromium fonts-noto-cjk \
-	apache2-utils python3-venv $(APT_NO_RECOMMENDS)
+	apache2-utils python3-venv gcc libc6-dev $(APT_NO_RECOMMENDS)
 
-.PHONY: setup apt venv npm bytecode base-image run test unit integration e2e bench clean
+.PHONY: setup apt venv client npm bytecode base-image run test unit integration e2e bench clean
 
-setup: apt venv npm bytecode base-image
+setup: apt venv client npm bytecode base-image
 
 apt:
 	@missing=$$(for p in $(APT_NO_RECOMMENDS); do \
@@ -52,6 +53,17 @@ $(VENV)/.installed: pyproject.toml
 	# The venv's own setuptools (pip builds in an isolated env) only adds a .pth
 	# hook that every Python start, so every `onggi`, pays for (~1.3 ms).
 	$(PY) -m pip uninstall -q -y setuptools
+	touch $@
+
+# `onggi` itself: the warm CLI's client in C (runtime/cli/client.c), in place of the
+# script pip wrote, which starts a whole Python interpreter (~7 ms) to do the same.
+# It becomes that Python CLI whenever no warm server can run the command. Rebuilt
+# after every pip install, which puts the script back.
+client: $(VENV)/.client
+
+$(VENV)/.client: runtime/cli/client.c $(VENV)/.installed
+	cc -O2 -Wall -Wextra -Werror -DONGGI_PYTHON='"$(abspath $(PY))"' -o $(ONGGI).new $<
+	mv -f $(ONGGI).new $(ONGGI)
 	touch $@
 
 # Byte-compile the project: every `onggi` command starts a Python, and where

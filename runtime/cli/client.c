@@ -261,6 +261,12 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "serve") == 0 || geteuid() != 0 || (off != NULL && *off))
 		python_cli(argc, argv);       /* as warm.py's _warm_allowed() */
 
+	/* The request first: one we cannot make must not take a server's worker. */
+	struct buf b = {0};
+	payload(&b, argc, argv);
+	if (b.bad)
+		python_cli(argc, argv);
+
 	const char *run = getenv("ONGGI_RUN");
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int len = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/cli.sock",
@@ -269,10 +275,7 @@ int main(int argc, char **argv)
 	if (len < 0 || (size_t)len >= sizeof addr.sun_path || sock < 0 ||
 	    connect(sock, (struct sockaddr *)&addr, sizeof addr) != 0)
 		python_cli(argc, argv);       /* no server: Python runs it and starts one */
-
-	struct buf b = {0};
-	payload(&b, argc, argv);
-	if (b.bad || send_request(sock, &b) != 0)
+	if (send_request(sock, &b) != 0)
 		python_cli(argc, argv);
 
 	struct sigaction sa = {.sa_handler = forward};   /* no SA_RESTART: recv sees EINTR */

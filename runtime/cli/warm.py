@@ -466,6 +466,11 @@ def _worker(conn, zygote=None) -> None:
             conn.sendall(b"X" + int(code).to_bytes(_INT, "big", signed=True))
         except OSError:
             pass
+        # Let go of the client's stdio first: whoever reads its output through a
+        # pipe (a shell pipeline, subprocess.run) waits for every writer to close.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
         for work in served.later:
             try:
                 work()

@@ -54,7 +54,8 @@ def test_launch_latency_vs_runc(onggi, runc_bundle):
     # settle: onggi's warm server forks its next worker after each command, and
     # that worker's zygote joins a spare cgroup, holding cgroup_mutex through an
     # RCU grace period: a runc started at that moment would wait for it.
-    result = paired(run_onggi, run_runc, runs=int(os.environ.get("BENCH_RUNS", "40")), settle=0.1)
+    result = paired(run_onggi, run_runc, runs=int(os.environ.get("BENCH_RUNS", "40")),
+                    settle=float(os.environ.get("BENCH_SETTLE", "0.1")))
     report("launch latency: run --rm --network none busybox true",
            "onggi run --rm --network none busybox true", "runc run (same namespaces)", result)
     assert result["a_median_ms"] > 0

@@ -76,3 +76,65 @@ def test_a_zygote_that_cannot_falls_back_to_clone_and_move():
     la.zygote, la._via_zygote = Zygote(None), True
     assert la._clone(sc.CLONE_NEWPID, "chan", "plan") == (sys.next_pid, "cgroup.procs")
     assert sys.calls == [("clone", sc.CLONE_NEWPID)]
+
+
+# --- which launches adopt the zygote's spare cgroup ------------------------------------
+
+class SpareZygote:
+    def __init__(self, serves=True, ready=True):
+        self._serves, self._ready = serves, ready
+        self.cgroup = "spare"
+
+    def serves(self, cgroups):
+        return self._serves
+
+    def ready(self):
+        return self._ready
+
+    def adopted(self):
+        self.cgroup = None
+
+
+class Manager:
+    def __init__(self, refuse=False):
+        self.refuse = refuse
+        self.adopted = []
+
+    def adopt(self, spare, name, limits):
+        if self.refuse:
+            raise OSError(5, "rename refused")
+        self.adopted.append((spare, name, limits))
+        return "cgroup of " + name
+
+
+class Record:
+    id = "c0ffee"
+
+
+def spare_launch(zygote, manager=None, limits=None, network=None):
+    from runtime.cgroups import Limits
+    return Launch(Record(), syscalls=None, cgroups=manager or Manager(), limits=limits or Limits(),
+                  publisher=None, network=network, zygote=zygote)
+
+
+def test_a_launch_adopts_the_spare_of_a_ready_zygote():
+    z = SpareZygote()
+    la = spare_launch(z)
+    assert la._adopt_spare() == "cgroup of c0ffee"
+    assert la._via_zygote and z.cgroup is None          # the spare is the container's now
+
+
+def test_launches_the_zygote_cannot_serve_make_their_own_cgroup():
+    from runtime.cgroups import Limits
+
+    class JoinNetns:
+        def netns_path(self, record):
+            return "/proc/1/ns/net"
+    cases = [spare_launch(None), spare_launch(SpareZygote(serves=False)),
+             spare_launch(SpareZygote(ready=False)),
+             spare_launch(SpareZygote(), limits=Limits(pids=1)),
+             spare_launch(SpareZygote(), network=JoinNetns()),
+             spare_launch(SpareZygote(), manager=Manager(refuse=True))]
+    for la in cases:
+        assert la._adopt_spare() is None and not la._via_zygote
+    assert cases[-1].zygote.cgroup == "spare"           # a refused rename leaves it the zygote's
