@@ -110,8 +110,8 @@ class Zygote:
     def clone(self, flags: int, chan: socket.socket, plan: process.InitPlan) -> int | None:
         """Have the zygote clone a process that runs ``process.child_main(chan, plan)``
         with FLAGS, as our child; its pid. None if the zygote could not (it is gone,
-        or could not join its cgroup, or the kernel refused the clone): then clone
-        the ordinary way. Either way the zygote exits; :meth:`close` reaps it
+        or the kernel refused the clone): then clone the ordinary way. Call only
+        once :meth:`ready` said yes. Either way the zygote exits; :meth:`close` reaps it
         (later: tearing down a whole Python process takes a while, and until it is
         reaped it counts in the cgroup's pids.current)."""
         if self.pid is None:
