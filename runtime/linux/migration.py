@@ -9,12 +9,14 @@ unless the hierarchy is mounted with ``favordynmods``. runc pays that wait on
 every launch. And while it waits the writer holds ``cgroup_mutex``, so even a
 mkdir in cgroupfs waits behind it.
 
-So whoever is about to start a container calls :func:`prime` as early as it can
-(``onggi run`` does it first thing, in the client process, before Python has even
-read its arguments): a throwaway child moves itself into the cgroup it is
-already in, a no-op move that still takes the lock, and pays the wait while we
-go on parsing, writing the container's files and mounting its rootfs. When the
-container's first process joins its cgroup, the switch is done.
+So whoever is about to move a process into a cgroup calls :func:`prime` as
+early as it can (a cold ``onggi run`` or any ``onggi exec`` first thing, before
+Python has even read its arguments; a warm worker for the launches its zygote
+cannot serve): a throwaway child moves itself into the cgroup it is already in,
+a no-op move that still takes the lock, and pays the wait while we go on
+parsing, writing the container's files and mounting its rootfs. When the
+container's first process joins its cgroup, the switch is done. (An attached
+warm ``run`` needs none of this: runtime/container/zygote.py.)
 
 Light on purpose (``os`` and ``sys`` only): the CLI client imports it.
 """
