@@ -230,7 +230,32 @@ def test_rm_leaves_no_trash_and_prune_empties_what_a_killed_monitor_left(onggi, 
 
 
 def _kill_tree(root_pid: int) -> None:
-    """SIGKILL a process and every descendant (monitors are in their own session)."""
+    """SIGKILL a process and every descendant (monitors are in their own session).
+
+    Stopped first, until no new descendant shows up: a process forked between our
+    look at /proc and the kill (a monitor just being born) would escape it, and
+    live on as an ordinary running container."""
+    stopped: set[int] = set()
+    while True:
+        tree = _descendants(root_pid)
+        new = tree - stopped
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        stopped |= new
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _descendants(root_pid: int) -> set[int]:
+    """root_pid and every process below it, from /proc now."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -240,16 +265,12 @@ def _kill_tree(root_pid: int) -> None:
             except OSError:
                 continue
             children.setdefault(ppid, []).append(int(entry))
-    stack, seen = [root_pid], []
+    stack, seen = [root_pid], set()
     while stack:
         pid = stack.pop()
-        seen.append(pid)
+        seen.add(pid)
         stack.extend(children.get(pid, []))
-    for pid in seen:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    return seen
 
 
 def test_logs_follow_until_the_container_stops(onggi):
