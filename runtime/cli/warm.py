@@ -420,11 +420,11 @@ def _worker(conn, zygote=None) -> None:
 
     Then, with the client answered, what the command left for later, and the
     zygote if the command did not use it (killed, its spare cgroup removed)."""
-    served = Served(zygote)
     import io
     import marshal
     import signal
     import socket
+    served = Served(zygote)
     code = 125
     try:
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):

@@ -131,3 +131,18 @@ def test_volume_target_through_an_image_symlink_stays_inside(onggi, rt, tmp_path
     proc = onggi("run", "--rm", *NONE, "-v", f"{host}:/escape/inside", "busybox", "cat", "/escape/inside/f")
     assert proc.returncode == 0 and proc.stdout == "vol"
     assert not os.path.exists("/etc/inside")
+
+
+def test_only_stdio_reaches_the_command_whatever_its_starter_had_open(onggi, tmp_path):
+    """As runc: fds the starting process left open (a shell's, an IDE's) do not leak
+    into the container. Cold, so the monitor is a fork of that very process."""
+    import subprocess
+    held = os.open(tmp_path, os.O_RDONLY)                # inheritable in the child below
+    try:
+        proc = subprocess.run([".venv/bin/onggi", "run", "--rm", *NONE, "busybox", "ls", "/proc/self/fd"],
+                              env=dict(onggi.env, ONGGI_NO_WARM="1"), pass_fds=(held,),
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(held)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "1", "2", "3"]   # 3: the directory ls reads
