@@ -99,8 +99,10 @@ def onggi(onggi_config):
 
 @pytest.fixture
 def stop_warm(onggi_config):
-    """Stop the session's warm CLI server now (it restarts on the next CLI call)."""
-    return lambda: stop_warm_server(onggi_config)
+    """Stop the session's warm CLI server now (it restarts on the next CLI call), or
+    the one of another run dir: stop_warm(run=PATH)."""
+    from dataclasses import replace
+    return lambda run=None: stop_warm_server(onggi_config if run is None else replace(onggi_config, run=run))
 
 
 # --- teardown that trusts nothing ---------------------------------------------------

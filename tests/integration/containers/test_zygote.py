@@ -144,3 +144,23 @@ def test_only_its_stdio_reaches_a_container_the_zygote_cloned(onggi, onggi_confi
         assert live.stdout.readline() == "early\n" and time.monotonic() - started < 2.5
     finally:
         live.wait(timeout=10)
+
+
+def test_a_whole_launch_on_this_hosts_cgroup2_tree_clones_into_its_cgroup(onggi, onggi_config):
+    """The cgroup v2 path end to end, for real: onggi pointed at the cgroup2 mount
+    (all of /sys/fs/cgroup on v2, unified/ on hybrid, which has no controllers, so
+    no limits). No zygote: clone3 starts the first process in its cgroup. The warm
+    server's zygote (made for the session's v1 tree) does not serve this command."""
+    root = onggi_config.cgroup_root
+    v2 = root if (root / "cgroup.controllers").exists() else root / "unified"
+    if not (v2 / "cgroup.controllers").exists():
+        pytest.skip("no cgroup2 tree on this host")
+    env = {"ONGGI_CGROUP_ROOT": str(v2)}
+    proc = onggi("run", "--rm", *NONE, "--name", "v2", "busybox", "echo", "on v2", env_extra=env)
+    assert proc.returncode == 0 and proc.stdout == "on v2\n", proc.stderr
+    steps = steps_of(onggi_config, "v2")
+    assert steps["cgroup"]["version"] == "v2" and "made_by" not in steps["cgroup"]
+    assert steps["namespaces"]["joined_cgroup_by"] == "clone3(CLONE_INTO_CGROUP)"
+    assert f"0::{steps['cgroup']['path']}" in steps["namespaces"]["cgroup"]
+    cid = steps["cgroup"]["path"].rsplit("/", 1)[1]
+    assert wait_for(lambda: not (v2 / onggi_config.cgroup_parent / cid).exists())   # --rm took it
