@@ -108,6 +108,21 @@ def _familiar(ref: str) -> str:
         return ref
 
 
+def _i_ga(word) -> str:
+    """WORD with the Korean subject particle its last sound takes (hist-jail이, 20이, 0.5가,
+    64 MiB가): 이 after a final consonant, 가 after a vowel, 이(가) when a Latin word's
+    reading is unknown, as Korean software writes it."""
+    word = str(word)
+    last = word.rstrip()[-1:] or " "
+    if "가" <= last <= "힣":
+        return word + ("이" if (ord(last) - 0xAC00) % 28 else "가")
+    if last.isdigit():                  # 영 일 이 삼 사 오 육 칠 팔 구
+        return word + ("이" if last in "013678" else "가")
+    if word.endswith("iB"):             # 키비바이트, 메비바이트...
+        return word + "가"
+    return word + "이(가)"
+
+
 def _absent(name: str) -> Outcome:
     return no((f"{name}(이)라는 컨테이너가 없습니다", f"there is no container named {name}"),
               (f"{name} 컨테이너를 먼저 만드세요", f"make the container {name} first"))
@@ -158,7 +173,7 @@ def container_running(ctx, p) -> Outcome:
             good_ko.append(f"이미지 {want}")
             good_en.append(f"image {want}")
         else:
-            bad_ko.append(f"이미지가 {want}가 아니라 {have}입니다")
+            bad_ko.append(f"이미지가 {_i_ga(want)} 아니라 {have}입니다")
             bad_en.append(f"its image is {have}, not {want}")
     wants_limits = any(p.get(k) is not None for k in ("memory", "cpus", "pids_limit"))
     limits = rt.cgroups.get(c.id).limits() if wants_limits else None
@@ -170,7 +185,7 @@ def container_running(ctx, p) -> Outcome:
         else:
             shown_ko = human(have) if have else "없음"
             shown_en = human(have) if have else "none"
-            bad_ko.append(f"메모리 한도가 {human(want)}가 아니라 {shown_ko}입니다")
+            bad_ko.append(f"메모리 한도가 {_i_ga(human(want))} 아니라 {shown_ko}입니다")
             bad_en.append(f"its memory limit is {shown_en}, not {human(want)}")
     if p.get("cpus") is not None:
         want = float(p["cpus"])
@@ -180,7 +195,7 @@ def container_running(ctx, p) -> Outcome:
             good_en.append(f"a CPU limit of {have:g}")
         else:
             shown = f"{have:g}" if have is not None else None
-            bad_ko.append(f"CPU 한도가 {want:g}가 아니라 {shown or '없음'}입니다")
+            bad_ko.append(f"CPU 한도가 {_i_ga(f'{want:g}')} 아니라 {shown or '없음'}입니다")
             bad_en.append(f"its CPU limit is {shown or 'none'}, not {want:g}")
     if p.get("pids_limit") is not None:
         want, have = int(p["pids_limit"]), limits.pids
@@ -188,7 +203,7 @@ def container_running(ctx, p) -> Outcome:
             good_ko.append(f"프로세스 한도 {have}")
             good_en.append(f"a pids limit of {have}")
         else:
-            bad_ko.append(f"프로세스 한도가 {want}가 아니라 {have or '없음'}입니다")
+            bad_ko.append(f"프로세스 한도가 {_i_ga(want)} 아니라 {have or '없음'}입니다")
             bad_en.append(f"its pids limit is {have or 'none'}, not {want}")
     if p.get("network") is not None:
         want = str(p["network"])
@@ -206,7 +221,7 @@ def container_running(ctx, p) -> Outcome:
             good_ko.append(f"호스트 이름 {have}")
             good_en.append(f"hostname {have}")
         else:
-            bad_ko.append(f"호스트 이름이 {want}가 아니라 {have}입니다")
+            bad_ko.append(f"호스트 이름이 {_i_ga(want)} 아니라 {have}입니다")
             bad_en.append(f"its hostname is {have}, not {want}")
     if bad_en:
         return no((f"{name} 컨테이너는 실행 중이지만 " + ", ".join(bad_ko),

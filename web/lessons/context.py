@@ -114,9 +114,40 @@ def _inner(cmd: list[str]) -> str:
 
 def starts_with(line: str, command: str) -> bool:
     """Whether LINE runs COMMAND: its first words are COMMAND's (``ping`` matches
-    ``ping -c 3 10.0.0.2`` but not ``pingu``)."""
+    ``ping -c 3 10.0.0.2`` but not ``pingu``).
+
+    A learner writes the same command in more than one way, and each must count:
+    options may be combined, reordered or added (``ls -la /proc/self/ns`` runs
+    ``ls -l /proc/self/ns``), a trailing slash names the same directory, and ``ip``
+    takes any abbreviation of its object (``ip a`` is ``ip addr``)."""
     want, have = _words(command), _words(line)
-    return bool(want) and have[:len(want)] == want
+    if not want:
+        return False
+    want_args, want_flags = _split(want)
+    have_args, have_flags = _split(have)
+    return have_args[:len(want_args)] == want_args and want_flags <= have_flags
+
+
+# ip's objects in the order ip itself resolves an abbreviation (``ip r`` is route, not rule).
+_IP_OBJECTS = ("address", "link", "route", "rule", "neighbour", "netns", "maddress", "tunnel")
+
+
+def _split(words: list[str]) -> tuple[list[str], set[str]]:
+    """The words that are not options, normalised, and the set of options given
+    (``-la`` is ``-l`` and ``-a``; a long option stays whole)."""
+    args, flags = [], set()
+    for word in words:
+        if word.startswith("--") and len(word) > 2:
+            flags.add(word)
+        elif word.startswith("-") and len(word) > 1:
+            flags.update("-" + ch for ch in word[1:])
+        else:
+            if len(word) > 1:
+                word = word.rstrip("/") or "/"
+            if len(args) == 1 and args[0] == "ip":
+                word = next((o for o in _IP_OBJECTS if word and o.startswith(word)), word)
+            args.append(word)
+    return args, flags
 
 
 def _words(text: str) -> list[str]:

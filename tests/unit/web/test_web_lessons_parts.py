@@ -125,6 +125,21 @@ def test_a_command_matches_by_its_first_words():
     assert not starts_with("pingu", "ping") and not starts_with("ps", "ps aux") and not starts_with("", "ps")
 
 
+def test_a_command_written_another_correct_way_still_matches():
+    # Options combined, reordered or added, a trailing slash, ip's abbreviations: the same command.
+    assert starts_with("ls -l /proc/self/ns/", "ls -l /proc/self/ns")
+    assert starts_with("ls -la /proc/self/ns", "ls -l /proc/self/ns")
+    assert starts_with("ls /proc/self/ns -l", "ls -l /proc/self/ns")
+    assert starts_with("ip a", "ip addr") and starts_with("ip address show", "ip addr")
+    assert starts_with("ip -4 addr", "ip addr") and starts_with("ip r", "ip route")
+    assert starts_with("kill -9 1", "kill") and starts_with("free -h", "free")
+    # ...but not another command, another path, or a missing option.
+    assert not starts_with("ls /proc/self/ns", "ls -l /proc/self/ns")
+    assert not starts_with("ls -l /proc/self", "ls -l /proc/self/ns")
+    assert not starts_with("ip link", "ip addr") and not starts_with("ip", "ip addr")
+    assert not starts_with("uname -a", "uname -r")
+
+
 def test_terminal_output_is_cleaned_of_echo_escapes_and_prompt():
     raw = "hostname\r\n\x1b[1;32m3f0c8a1d2b4e\x1b[0m\r\n/ # "
     assert clean_output(raw, "hostname") == "3f0c8a1d2b4e"
@@ -361,3 +376,11 @@ def test_whats_a_lessons_is_its_label_or_its_prefix():
     assert cleanup.is_ours("ns-demo", {}, "07", "ns-")
     assert not cleanup.is_ours("web", {"org.onggi.lesson": "08"}, "07", "ns-")
     assert not cleanup.is_ours("web", {}, "07", "")
+
+
+def test_a_korean_check_message_takes_the_particle_its_word_needs():
+    from web.lessons.checks import _i_ga
+    # "호스트 이름이 hist-jail가 아니라" read wrong: the particle follows the word's last sound.
+    assert _i_ga("시계") == "시계가" and _i_ga("호스트") == "호스트가" and _i_ga("이름") == "이름이"
+    assert _i_ga(20) == "20이" and _i_ga("0.5") == "0.5가" and _i_ga("64 MiB") == "64 MiB가"
+    assert _i_ga("hist-jail") == "hist-jail이(가)"
