@@ -444,12 +444,17 @@ class _Builder:
         path = posixpath.normpath(posixpath.join(current, path))
 
         def run():
+            from runtime.build.copy import resolve_owner
             stack = self._stack(state)
+            real = stack.resolve(path)        # through the image's symlinks, never over them
             layer = None
-            if not stack.is_dir(path):
-                # Docker makes the directory even if no later step uses it.
-                with self._staging(stack, None, None) as staging:
-                    staging.ensure_dir(path)
+            if not stack.is_dir(real):
+                # Docker makes the directory even if no later step uses it, owned (with
+                # the parents it makes) by the USER so far, as BuildKit does: a non-root
+                # USER must be able to write in its own WORKDIR.
+                owner = resolve_owner(state.settings.get("User") or None, stack)
+                with self._staging(stack, owner, None) as staging:
+                    staging.ensure_dir(real)
                     layer = self.write_layer(staging.root)
             return {"WorkingDir": path}, layer, f"WORKDIR {path}"
         return _Plan(self._key(state, inst, used), run)

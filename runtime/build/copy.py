@@ -43,7 +43,11 @@ class Staging:
         return self.root / path.strip("/")
 
     def ensure_dir(self, path: str) -> Path:
-        """The staging directory for the image directory ``path``, parents made as described."""
+        """The staging directory for the image directory ``path``, parents made as described.
+
+        ``path`` must already be resolved (:meth:`LayerStack.resolve`): a component
+        that is a symlink in the image would be replaced by a directory here.
+        """
         parts = [p for p in path.strip("/").split("/") if p]
         current = ""
         for part in parts:
@@ -66,7 +70,7 @@ class Staging:
     def copy_sources(self, sources: list[Source], dest: str, workdir: str, keyword: str) -> None:
         """Place every source at ``dest`` (already expanded; relative to ``workdir``)."""
         target = dest if dest.startswith("/") else posixpath.join(workdir or "/", dest)
-        target = posixpath.normpath(target)
+        target = self.stack.resolve(posixpath.normpath(target))
         several = len(sources) > 1
         into = dest.endswith("/") or dest.endswith("/.") or dest in (".", "") or self.stack.is_dir(target)
         if several and not into:
@@ -110,7 +114,7 @@ class Staging:
         from runtime.image.layers import extract
         from runtime.image.streams import decompressed
         target = dest if dest.startswith("/") else posixpath.join(workdir or "/", dest)
-        base = self.ensure_dir(posixpath.normpath(target))
+        base = self.ensure_dir(self.stack.resolve(posixpath.normpath(target)))
         with open(archive, "rb") as f:
             extract(decompressed(f), base, syscalls)
 

@@ -13,12 +13,15 @@ kernel do it with a read-only overlay mount, for the duration of the copy.
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from runtime.errors import InvalidArgument
 
 # changes.py holds overlay's lookup rules (whiteouts, opaque directories, files
 # hiding lower directories); reuse them rather than keep a second copy.
@@ -40,6 +43,39 @@ class LayerStack:
     def is_dir(self, path: str) -> bool:
         st = self.stat(path)
         return st is not None and stat.S_ISDIR(st.st_mode)
+
+    def resolve(self, path: str) -> str:
+        """``path`` (absolute, in the image) with every symlink on the way followed.
+
+        COPY, ADD and WORKDIR write *through* a symlink the image has, as Docker
+        does: ``COPY x /bin/`` on an image whose /bin links to usr/bin puts x in
+        /usr/bin. Writing the path as given would put a real /bin directory in the
+        layer, and it would hide the link and everything behind it. Links are
+        followed inside the image only: ".." and absolute targets stop at "/".
+        The part of the path that does not exist yet is kept as it is.
+        """
+        todo = [p for p in path.split("/") if p]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part in (".", ".."):
+                if part == ".." and done:
+                    done.pop()
+                continue
+            current = "/" + "/".join([*done, part])
+            st = self.stat(current)
+            if st is None or not stat.S_ISLNK(st.st_mode):
+                done.append(part)
+                continue
+            hops += 1
+            if hops > 40:          # Linux's own limit (MAXSYMLINKS)
+                raise InvalidArgument(f"{path}: too many levels of symbolic links in the image")
+            target = os.readlink(self.find(current))
+            if target.startswith("/"):
+                done = []
+            todo = [p for p in target.split("/") if p] + todo
+        return posixpath.join("/", *done)
 
     def find(self, path: str) -> Path | None:
         """The host path of the file a container would see at ``path``, or None."""

@@ -265,3 +265,24 @@ def test_from_scratch_with_a_binary_from_another_stage(onggi, rt, context, build
     assert onggi("run", "--rm", "scratch:1", check=True).stdout == "from scratch\n"
     image = rt.images.resolve("scratch:1")
     assert len(image.layers) == 1 and image.settings["Env"][0].startswith("PATH=")
+
+
+def test_workdir_belongs_to_the_user_and_copy_goes_through_links(onggi, context, build):
+    # BuildKit makes a WORKDIR (and the parents it makes) owned by the USER so far,
+    # and writes COPY, ADD and WORKDIR through a symlink in the image (usr-merged
+    # images link /bin to usr/bin) instead of putting a directory over it.
+    ctx = context({"Dockerfile": """
+        FROM busybox
+        RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd \\
+            && echo "app:x:1234:" >> /etc/group \\
+            && mkdir -p /usr/real && ln -s usr/real /lnk && echo old > /usr/real/old
+        COPY hello.txt /lnk/
+        WORKDIR /lnk/wd
+        USER app
+        WORKDIR /home/app/work
+        RUN touch mine
+        CMD ["sh", "-c", "stat -c '%u %n' /home/app /home/app/work mine; readlink /lnk; ls /lnk"]
+    """, "hello.txt": "hi\n"})
+    build("-t", "through:1", ctx)
+    assert onggi("run", "--rm", "through:1", check=True).stdout == (
+        "1234 /home/app\n1234 /home/app/work\n1234 mine\nusr/real\nhello.txt\nold\nwd\n")
