@@ -275,10 +275,16 @@ class _Builder:
 
     def _image(self, ref: str, inst) -> Image:
         """An image from the store, pulled from its registry when it is not there."""
+        if not ref:
+            raise BuildError(f"{_short(inst.text)}: base name should not be blank", file=self.file,
+                             line=inst.line, hint="give the ARG it names a default or a --build-arg")
         try:
             return self.store.resolve(ref)
         except ImageNotFound:
             pass
+        except OnggiError as e:       # a name that is no reference ("busybox:" from an empty ARG)
+            raise BuildError(f"{_short(inst.text)}: {e}", file=self.file, line=inst.line,
+                             hint=e.hint or None) from None
         from runtime.image.registry.pull import pull
         self.progress(Note(f"pulling {ref}: not in the image store"))
         try:

@@ -211,21 +211,29 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _json_list(rest: str) -> list[str] | None:
-    """The exec form's argv if ``rest`` is a JSON array of strings, else None."""
+def _json_list(rest: str, fail) -> list[str] | None:
+    """The exec form's argv if ``rest`` is a JSON array of strings, else None (the shell form).
+
+    Valid JSON that is an array of anything but strings (``CMD ["sleep", 10]``) is
+    an error, as in BuildKit: read as the shell form it would become ``/bin/sh -c
+    '["sleep", 10]'`` and fail only when the container runs.
+    """
     if not rest.startswith("["):
         return None
     try:
         value = json.loads(rest)
     except ValueError:
         return None
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    return None
+    if not isinstance(value, list):
+        return None
+    if not all(isinstance(v, str) for v in value):
+        raise fail("when using JSON array syntax, arrays must be comprised of strings only",
+                   hint='quote every element, e.g. CMD ["sleep", "10"]')
+    return value
 
 
 def _command(rest, keyword, fail, need=True) -> tuple[tuple[str, ...], bool]:
-    argv = _json_list(rest)
+    argv = _json_list(rest, fail)
     if argv is not None:
         if need and not argv and keyword == "RUN":
             raise fail("RUN requires at least one argument")
@@ -306,7 +314,7 @@ def _entrypoint(rest, flags, common, fail, escape):
 
 
 def _shell(rest, flags, common, fail, escape):
-    argv = _json_list(rest)
+    argv = _json_list(rest, fail)
     if argv is None:
         raise fail("SHELL requires the arguments to be in JSON form", hint='e.g. SHELL ["/bin/sh", "-c"]')
     if not argv:
@@ -315,7 +323,7 @@ def _shell(rest, flags, common, fail, escape):
 
 
 def _paths(rest, keyword, fail, escape) -> list[str]:
-    argv = _json_list(rest)
+    argv = _json_list(rest, fail)
     return argv if argv is not None else split_words(rest, escape)
 
 

@@ -121,6 +121,16 @@ def test_parse_errors_carry_file_and_line(onggi, context, build):
     assert proc.stderr.startswith("onggi: other.Dockerfile:1: FROM requires either one or three arguments")
 
 
+@pytest.mark.parametrize("dockerfile,error", [
+    # The base name comes from an ARG with no value: still the file, the line and exit 1.
+    ("ARG TAG\nFROM busybox:$TAG\n", "onggi: Dockerfile:2: FROM busybox:$TAG: invalid reference format"),
+    ("ARG BASE\nFROM $BASE\n", "onggi: Dockerfile:2: FROM $BASE: base name should not be blank"),
+])
+def test_a_bad_base_name_carries_file_and_line(context, build, dockerfile, error):
+    proc = build(context({"Dockerfile": dockerfile}), check=False)
+    assert (proc.returncode, proc.stderr.splitlines()[0][:len(error)]) == (1, error)
+
+
 def test_history_sizes_and_config(onggi, rt, context, build):
     ctx = context({"Dockerfile": """
         FROM busybox

@@ -132,6 +132,9 @@ def test_syntax_directive_is_kept_and_crlf_is_read():
     ("# escape=x\nFROM a\n", 1, "invalid escape token"),
     ("# escape=`\n# escape=\\\nFROM a\n", 2, "only one escape parser directive"),
     ("FROM a\nRUN a \\\n  b \\\n  c\nBOGUS\n", 5, "unknown instruction: BOGUS"),
+    ("FROM a\nCMD [\"sleep\", 10]\n", 2, "arrays must be comprised of strings only"),
+    ("FROM a\nRUN [1]\n", 2, "arrays must be comprised of strings only"),
+    ("FROM a\nCOPY [\"a\", null]\n", 2, "arrays must be comprised of strings only"),
 ])
 def test_errors_carry_the_line(text, line, message):
     with pytest.raises(BuildError) as err:
