@@ -29,7 +29,7 @@ from runtime.inspect import mounts
 
 from . import short
 from .html import HEAD, NOTE, OWN, PALE, WARN, cell, human, mark_simulated, new_graph, row, table
-from .text import t
+from .text import status, t
 
 
 @dataclass
@@ -190,7 +190,7 @@ def _draw_overview(model, lang):
         g.node(node, id=node, label=table([
             row(cell(f"{c['name']} ({short(c['id'])})", bold=True, bg=HEAD, id=f"{node}-title")),
             row(cell(f"{t('upper', lang)}: {human(c['upper_size'])}", id=f"{node}-size")),
-            row(cell(c["status"], id=f"{node}-status", size=9))]))
+            row(cell(status(c["status"], lang), id=f"{node}-status", size=9))]))
         if c["top"]:
             g.edge(f"layer-{c['top'][:12]}", node, style="dashed")
     return g
@@ -222,8 +222,8 @@ def _draw_stack(model, lang):
                                  bg=WARN, id=f"{node}-wasted")))
         others = [i for i in layer.get("images", [])]
         if len(others) > 1 or (layer["kind"] == "image" and layer.get("containers")):
-            text = f"{t('shared_by', lang)}: {len(others)} {t('images', lang)}, " \
-                   f"{len(layer.get('containers', []))} {t('containers', lang)}"
+            text = t("shared_counts", lang).format(images=len(others),
+                                                   containers=len(layer.get("containers", [])))
             rows.append(row(cell(text, colspan=3, size=9, id=f"{node}-shared")))
         g.node(node, id=node, label=table(rows))
         if below:
@@ -245,5 +245,8 @@ def _draw_stack(model, lang):
 
 def _cut(text: str, n: int) -> str:
     text = " ".join((text or "").split())
-    text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
+    # History says "RUN /bin/sh -c X" (Docker since BuildKit, and onggi's builder) or the
+    # classic "/bin/sh -c X" and "/bin/sh -c #(nop) CMD ..."; show each as its Dockerfile line.
+    text = text.replace("/bin/sh -c #(nop) ", "").replace("RUN /bin/sh -c ", "RUN ")
+    text = text.replace("/bin/sh -c ", "RUN ")
     return text if len(text) <= n else text[:n - 1] + "…"

@@ -53,6 +53,13 @@ WORDS = {
     "deleted": ("삭제", "deleted"),
     "wasted": ("낭비", "wasted"),
     "shared_by": ("공유", "shared by"),
+    # Korean counts things after the noun ("이미지 2개"), not before it as English does.
+    "shared_counts": ("이미지 {images}개, 컨테이너 {containers}개가 함께 씀",
+                      "shared by: {images} images, {containers} containers"),
+    "status_created": ("만들어짐", "created"),
+    "status_running": ("실행 중", "running"),
+    "status_exited": ("종료됨", "exited"),
+    "status_removing": ("삭제 중", "removing"),
     "containers": ("컨테이너", "containers"),
     "images": ("이미지", "images"),
     "no_images": ("이미지가 없습니다", "no images"),
@@ -68,3 +75,9 @@ WORDS = {
 def t(key: str, lang: str = "ko") -> str:
     ko, en = WORDS[key]
     return en if lang == "en" else ko
+
+
+def status(value: str, lang: str = "ko") -> str:
+    """A container's status (created, running...) in LANG; one we have no words for as it is."""
+    key = f"status_{value}"
+    return t(key, lang) if key in WORDS else value

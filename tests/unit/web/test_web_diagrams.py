@@ -98,3 +98,42 @@ def test_layers_stack_shows_changes_and_waste():
     assert "wasted: 4.0 KiB" in svg and "-1 deleted" in svg and "RUN rm /big" in svg
     assert "shared by: 2 images" in svg
     assert {"layer-aaaaaaaaaaaa", "layer-bbbbbbbbbbbb", "a_layer-aaaaaaaaaaaa-wasted"} <= ids(svg)
+
+
+def test_layers_show_the_dockerfile_line_once_for_buildkit_style_history():
+    # onggi's builder (and Docker since BuildKit) record "RUN /bin/sh -c X": the view said "RUN RUN X".
+    model = {"mode": "stack", "title": "app:1", "merged": None, "layers": [
+        {"index": 0, "kind": "image", "node_id": "layer-aaaaaaaaaaaa", "diff_id": "sha256:" + "a" * 64,
+         "created_by": "RUN /bin/sh -c rm /big", "images": ["app:1"], "containers": [], "dir": "/x",
+         "size": 0, "files": 1, "counts": {"A": 0, "M": 0, "D": 1}, "wasted_bytes": 0}]}
+    svg = to_svg(layers.draw(model, "en"))
+    assert "RUN rm /big" in svg and "RUN RUN" not in svg
+    overview = {"mode": "overview", "sizes": {"a" * 64: 10}, "containers": [],
+                "images": [{"id": "sha256:" + "c" * 64, "label": "app:1", "tags": ["app:1"],
+                            "layers": ["a" * 64], "made_by": ["RUN /bin/sh -c echo hi"]}]}
+    svg = to_svg(layers.draw(overview, "ko"))
+    assert "RUN echo hi" in svg and "RUN RUN" not in svg
+
+
+def test_layers_overview_says_a_containers_status_in_the_pages_language():
+    model = {"mode": "overview", "sizes": {"a" * 64: 10},
+             "images": [{"id": "sha256:" + "c" * 64, "label": "app:1", "tags": ["app:1"],
+                         "layers": ["a" * 64], "made_by": [""]}],
+             "containers": [{"id": CID, "name": "web", "image_id": "x", "status": "running",
+                             "top": "a" * 64, "upper_size": 0},
+                            {"id": "cd" * 32, "name": "old", "image_id": "x", "status": "exited",
+                             "top": "a" * 64, "upper_size": 0}]}
+    ko = to_svg(layers.draw(model, "ko"))
+    assert "실행 중" in ko and "종료됨" in ko and "running" not in ko and "exited" not in ko
+    en = to_svg(layers.draw(model, "en"))
+    assert "running" in en and "exited" in en
+
+
+def test_layers_shared_counts_read_as_korean():
+    model = {"mode": "stack", "title": "app:1", "merged": None, "layers": [
+        {"index": 0, "kind": "image", "node_id": "layer-aaaaaaaaaaaa", "diff_id": "sha256:" + "a" * 64,
+         "created_by": "", "images": ["app:1", "app:2"], "containers": ["web", "db", "x"], "dir": "/x",
+         "size": 0, "files": 1, "counts": {"A": 1, "M": 0, "D": 0}, "wasted_bytes": 0}]}
+    ko = to_svg(layers.draw(model, "ko"))
+    assert "이미지 2개, 컨테이너 3개가 함께 씀" in ko      # not "공유: 2 이미지, 3 컨테이너"
+    assert "shared by: 2 images, 3 containers" in to_svg(layers.draw(model, "en"))
