@@ -128,12 +128,31 @@ class Staging:
 
 
 def is_archive(path: Path) -> bool:
-    """True for a tar file, compressed or not (Docker recognises archives by content too)."""
+    """True for a tar file, compressed (gzip, bzip2, xz) or not: what ADD unpacks.
+
+    Docker's test (``isArchivePath``): decompress by the magic bytes, then read
+    one tar header. A compressed file that holds no tar ("notes.txt.gz") is not
+    an archive: ADD copies it as it is.
+    """
+    import tarfile
+
+    from runtime.image.streams import decompressed
     with open(path, "rb") as f:
-        head = f.read(512)
-    if head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00":
-        return True
-    return len(head) == 512 and head[257:262] == b"ustar"
+        stream = decompressed(f)
+        head = b""
+        try:
+            while len(head) < tarfile.BLOCKSIZE:
+                more = stream.read(tarfile.BLOCKSIZE - len(head))
+                if not more:
+                    return False
+                head += more
+        except (OSError, EOFError, ValueError):     # bad compressed data: not an archive
+            return False
+    try:
+        tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape")
+    except tarfile.HeaderError:          # zeros (an empty tar), or a bad checksum
+        return False
+    return True
 
 
 def parse_chmod(text: str | None) -> int | None:
