@@ -41,3 +41,39 @@ def test_socketio_accepts_only_the_served_origin(onggi_dirs):
     assert client.get(path, headers=auth | {"Origin": "http://127.0.0.1:7700"}).status_code == 200
     assert client.get(path, headers=auth | {"Origin": "http://localhost:7700"}).status_code == 200
     assert client.get(path, headers=auth | {"Origin": "http://evil.example"}).status_code == 400
+
+
+def test_the_registry_port_taken_by_another_registry_is_said_not_used(tmp_path, capsys):
+    """Another registry (another onggi's) already answers on the port: serve must not announce
+    it as its own (ours fails to bind, but 'GET /v2/ answers' passed first) and goes on without."""
+    import shutil
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from runtime.config import Config
+    from web.serve import _start_registry
+
+    class V2(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), V2)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        config = Config(root=tmp_path / "root", run=tmp_path / "run")
+        registry = _start_registry(config, other.server_address[1])
+        if registry is not None:
+            registry.stop()
+        assert registry is None
+        err = capsys.readouterr().err
+        assert "already in use" in err and "serving without it" in err
+        assert not shutil.which("docker-registry") or not (tmp_path / "root" / "registry.config.yml").exists()
+    finally:
+        other.shutdown()
+        other.server_close()
