@@ -5,7 +5,8 @@ the container's namespaces and forks again, and a fork of a threaded server
 may inherit locks other threads hold. The browser terminal runs the CLI for
 the same reason. The child gets its own session, so a command that never
 ends (a fork loop) is stopped by killing its group after ``timeout``; what it
-started inside the container stays there (the container owns it).
+started inside the container stays there (the container owns it), and does not keep
+the action waiting after the CLI itself has ended.
 """
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ def run_cli(cli: str, args: list[str], env: dict, *, timeout: float = 20.0,
                 break
             ready, _, _ = select.select([fd], [], [], min(left, 0.25))
             if not ready:
+                # The CLI is done even when what it started still holds the pipe open
+                # (a fork loop's background sleeps inherit the exec's stdout): nothing
+                # more of its own will come, so stop reading rather than wait for them.
+                # (What it wrote just before it ended is read first.)
+                if proc.poll() is not None and not select.select([fd], [], [], 0)[0]:
+                    break
                 continue
             data = os.read(fd, 65536)
             if not data:
