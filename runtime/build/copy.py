@@ -55,10 +55,15 @@ class Staging:
             target = self.host(current)
             if os.path.isdir(target):
                 continue
+            below = self.stack.stat(current)
+            if below is not None and not stat.S_ISDIR(below.st_mode):
+                # A directory here would hide the image's file (COPY x /etc/passwd/);
+                # Docker fails the same way (mkdir: not a directory).
+                raise InvalidArgument(f"mkdir {path}: {current} is a file in the image, not a "
+                                      "directory", hint="pick a directory that is not an existing file")
             if os.path.lexists(target):
                 os.unlink(target)
             os.mkdir(target, 0o755)
-            below = self.stack.stat(current)
             if below is not None and stat.S_ISDIR(below.st_mode):
                 self._chown(target, (below.st_uid, below.st_gid))
                 os.chmod(target, stat.S_IMODE(below.st_mode))

@@ -87,3 +87,12 @@ def test_add_extracts_through_a_linked_destination(image, tmp_path):
     Staging(root, image, None, None).extract(archive, "/bin", "/", RecordingSyscalls())
     assert (root / "usr" / "bin" / "inside").read_text() == "hi"
     assert not (root / "bin").exists()
+
+
+@pytest.mark.parametrize("dest", ["/usr/bin/sh/", "/usr/bin/sh/deeper/x", "/bin/sh/"])
+def test_copy_never_puts_a_directory_over_a_file_of_the_image(image, context, tmp_path, dest):
+    # A directory in the layer would hide the file (COPY x /etc/passwd/ hid the passwd
+    # file); Docker fails with "not a directory".
+    root = staged(tmp_path)
+    with pytest.raises(InvalidArgument, match="/usr/bin/sh is a file in the image, not a directory"):
+        Staging(root, image, None, None).copy_sources(context.sources(["tool"]), dest, "/", "COPY")
