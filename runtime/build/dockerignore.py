@@ -56,7 +56,7 @@ class Matcher:
 
 def parse(text: str) -> Matcher:
     patterns = []
-    for raw in text.splitlines():
+    for raw in text.removeprefix("\ufeff").splitlines():      # a BOM, as moby's ReadAll drops it
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -68,7 +68,8 @@ class Dockerfile:
 
 def parse(text: str, file: str = "Dockerfile") -> Dockerfile:
     """Parse a whole Dockerfile. :class:`BuildError` on the first problem, with its line."""
-    lines = text.replace("\r\n", "\n").split("\n")
+    # Editors on Windows start UTF-8 files with a byte order mark; BuildKit drops it.
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
     directives, first = _directives(lines, file)
     escape = directives.get("escape", "\\")
     global_args: list[ins.Arg] = []

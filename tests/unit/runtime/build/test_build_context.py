@@ -27,6 +27,7 @@ from runtime.build.context import BuildContext, SourceNotFound, content_hash
     ("docs/**", "docsx", False),
     ("a\\*b", "a*b", True),
     ("a\\*b", "axb", False),
+    ("\ufeffsecret.txt", "secret.txt", True),       # a byte order mark is no part of the pattern
 ])
 def test_patterns(patterns, path, excluded):
     assert dockerignore.parse(patterns).excluded(path) is excluded

@@ -101,6 +101,13 @@ def test_directives_only_at_the_top():
     assert df.stages[0].instructions[0].command == ("a  b",)
 
 
+@pytest.mark.parametrize("text", ["\ufeffFROM busybox\nRUN true\n", "\ufeff# escape=`\nFROM busybox\nRUN true\n"])
+def test_a_byte_order_mark_is_dropped(text):
+    df = parse(text)
+    assert df.stages[0].from_.image == "busybox"
+    assert df.escape == ("`" if "escape" in text else "\\")
+
+
 def test_syntax_directive_is_kept_and_crlf_is_read():
     df = parse("# syntax=docker/dockerfile:1\r\nFROM busybox\r\nRUN true\r\n")
     assert df.directives == {"syntax": "docker/dockerfile:1"}
