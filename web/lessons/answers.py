@@ -184,12 +184,18 @@ def _read_events_file(rt, c, controller: str, name: str) -> str | None:
 # -- comparing -----------------------------------------------------------------------------
 
 def same(expected: str, given) -> bool:
-    """Equal after trimming; numbers compared as numbers ("64" == "64.0")."""
+    """Equal after trimming; numbers compared as numbers ("64" == "64.0"); an IPv4
+    address also as the learner copies it from `ip addr`, with its prefix length."""
     a, b = str(expected).strip(), str(given).strip()
     if a == b:
         return True
+    if _IPV4.fullmatch(a) and re.fullmatch(re.escape(a) + r"/\d{1,2}", b):
+        return True
     x, y = _number(a), _number(b)
     return x is not None and y is not None and x == y
+
+
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 
 
 def _number(text: str):

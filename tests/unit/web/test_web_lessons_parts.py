@@ -39,6 +39,9 @@ def test_a_signature_validates_and_names_what_is_wrong():
 @pytest.mark.parametrize("expected,given,same", [
     ("67108864", " 67108864 ", True), ("64", "64.0", True), ("1,024", "1024", True),
     ("10.213.0.2", "10.213.0.2", True), ("10.213.0.2", "10.213.0.20", False), ("4", "four", False),
+    # An address copied with its prefix length from `ip addr` is the same address.
+    ("10.213.0.2", "10.213.0.2/16", True), ("10.213.0.2", "10.213.0.20/16", False),
+    ("10.213.0.2", "10.213.0.2/", False),
 ])
 def test_answers_compare_trimmed_and_numbers_as_numbers(expected, given, same):
     assert answers.same(expected, given) is same
