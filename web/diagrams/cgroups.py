@@ -30,6 +30,11 @@ def collect(rt, scans, query) -> dict:
     return model
 
 
+# Containers side by side, at most this many to a row: one row of twenty was scaled down
+# until no one could read it, least of all on a projector.
+PER_ROW = 3
+
+
 def draw(model, lang="ko"):
     g = new_graph("cgroups", lang=lang)
     if model.get("simulated"):
@@ -40,11 +45,15 @@ def draw(model, lang="ko"):
     if not model["children"]:
         g.node("cg-empty", label=table([row(cell(t("no_cgroups", lang)))], cellborder=0), id="cg-empty")
         g.edge("cg-root", "cg-empty", style="invis")
+    nodes = []
     for i, c in enumerate(model["children"]):
         node = f"cg-{short(c['name'])}"
+        nodes.append(node)
         oom = (c["stats"].get("oom_kills") or 0) > 0
         g.node(node, label=_gauges(c, lang), id=node, **({"class": "oom"} if oom else {}))
         g.edge("cg-root", node, arrowhead="none")
+        if i >= PER_ROW:        # the next row: below the one PER_ROW before it
+            g.edge(nodes[i - PER_ROW], node, style="invis")
         for sub in c.get("children", []):
             _nested(g, node, sub)
     return g
@@ -56,7 +65,7 @@ def _gauges(c, lang) -> str:
     title = f"{c['container'] or c['name'][:12]}  ({cid})"
     oom = s.get("oom_kills") or 0
     rows = [row(cell(title, bold=True, colspan=3, bg=WARN if oom else HEAD, id=f"cg-{cid}-title", size=12)),
-            row(cell(c["path"], colspan=3, mono=True, size=9))]
+            row(cell(_short_path(c["path"]), colspan=3, mono=True, size=9, id=f"cg-{cid}-path", title=c["path"]))]
     mem, mem_max = s.get("memory_current"), s.get("memory_max")
     rows.append(row(cell(t("memory", lang), align="LEFT"),
                     bar(_fraction(mem, mem_max), id=f"cg-{cid}-memory-bar"),
@@ -83,6 +92,15 @@ def _gauges(c, lang) -> str:
                     cell(" ".join(map(str, c["procs"][:8])) + (" …" if len(c["procs"]) > 8 else "") or "-",
                          colspan=2, mono=True, id=f"cg-{cid}-procs", align="LEFT")))
     return table(rows)
+
+
+def _short_path(path: str) -> str:
+    """/onggi/<64 hex digits> as /onggi/<12 of them>…: the widest line of the gauges, and the
+    short id is the one a learner knows from `onggi ps` (the whole path is its tooltip)."""
+    parent, _, name = path.rpartition("/")
+    if len(name) == 64 and all(ch in "0123456789abcdef" for ch in name):
+        return f"{parent}/{name[:12]}…"
+    return path
 
 
 def _nested(g, parent_node: str, sub: dict) -> None:

@@ -137,3 +137,23 @@ def test_layers_shared_counts_read_as_korean():
     ko = to_svg(layers.draw(model, "ko"))
     assert "이미지 2개, 컨테이너 3개가 함께 씀" in ko      # not "공유: 2 이미지, 3 컨테이너"
     assert "shared by: 2 images, 3 containers" in to_svg(layers.draw(model, "en"))
+
+
+def _node_y(svg: str, node: str) -> float:
+    """Where dot put NODE: the y of its first text line."""
+    block = svg[svg.index(f'<g id="{node}" class="node'):]
+    return float(re.search(r'<text [^>]*y="([-\d.]+)"', block).group(1))
+
+
+def test_cgroups_many_containers_wrap_into_rows_and_paths_stay_short():
+    # Twenty containers in one row were drawn so small that nobody could read a gauge.
+    one = cg_model()["children"][0]
+    ids_ = [f"{i:02d}" * 32 for i in range(7)]
+    model = {"parent": "/onggi", "version": "v2",
+             "children": [dict(one, name=cid, path=f"/onggi/{cid}") for cid in ids_]}
+    svg = to_svg(cgroups.draw(model, "en"))
+    ys = [_node_y(svg, f"cg-{cid[:12]}") for cid in ids_]
+    assert len(set(ys[:3])) == 1, ys                      # the first row, side by side
+    assert ys[3] > ys[0] and ys[6] > ys[3], ys            # then the next rows, each further down
+    assert f"/onggi/{ids_[0][:12]}…" in svg and f">/onggi/{ids_[0]}<" not in svg
+    assert f'title="/onggi/{ids_[0]}"' in svg             # the whole path is the tooltip
