@@ -630,6 +630,19 @@ class SimContainer:
             raise CantFork()
         return self._new_process(argv, "busy" if kind in ("busy", "forks") else "idle")[0]
 
+    def _exec_image(self, nspid: int, argv: list[str]) -> None:
+        """Process NSPID exec'd ARGV: its command line changes (what ps shows)."""
+        with self.rt.world.edit() as world:
+            for p in self._c(world).get("procs", []):
+                if p["nspid"] == nspid:
+                    p["cmd"] = command_line(argv)
+
+    def _listen(self, port: int, home: str) -> None:
+        """A web server in the container now serves HOME on PORT (see :mod:`runtime.sim.httpd`)."""
+        with self.rt.world.edit() as world:
+            c = self._c(world)
+            c["listens"] = [lp for lp in c.get("listens", []) if lp[0] != port] + [[port, home]]
+
     def _signal_inside(self, nspid: int, sig: int) -> str | None:
         """kill(2) from inside the container's pid namespace."""
         c = self._c()

@@ -135,13 +135,15 @@ def _exec(rt, world, c) -> dict:
         raise CommandNotExecutable(f'exec: "{args[0]}": permission denied')
     spec = c["spec"]
     limits = limits_of(spec)
+    # execve has happened by the time PID 1 runs: its own `ps` shows its command, not the wait.
+    c["procs"][0]["cmd"] = plans.command_line(args)
     plan = plans.make(rt, world, c, fs, memory=limits.memory, pids=limits.pids)
     # What the process writes lands in its writable layer at once (the plan ran it ahead of time).
     c["upper"] = fs.upper
     now = time.time()
     c["plan"] = plan.to_dict()
     c["started"] = now
-    c["procs"][0].update(cmd=plans.command_line(args), kind="busy" if plan.busy and not plan.spawned else "idle",
+    c["procs"][0].update(cmd=plans.command_line(plan.image or args), kind="busy" if plan.busy and not plan.spawned else "idle",
                          since=now)
     for argv, kind in plan.spawned:
         c["procs"].append({"pid": next_number(world, "pid"), "nspid": len(c["procs"]) + 1,
@@ -149,6 +151,7 @@ def _exec(rt, world, c) -> dict:
     if plan.busy and plan.spawned:
         c["procs"][0]["kind"] = "busy"
     c["forks_refused"] = c.get("forks_refused", 0) + plan.refused
+    c["listens"] = list(plan.listens)
     c.setdefault("log", []).extend([now + offset, stream, text] for offset, stream, text in plan.output)
     state = c["state"]
     state.update(status="running", pid=c["pid"], monitor_pid=0, exit_code=None, oom_killed=False,
@@ -161,7 +164,7 @@ def undo(rt, world: dict, c: dict) -> None:
     """Take apart whatever the launch made so far: processes, network, cgroup, mount."""
     if "network" in c.get("launch", []) and c.get("net"):
         rt.networks.detach(world, c)
-    c["launch"], c["procs"], c["ns"], c["pid"] = [], [], {}, 0
+    c["launch"], c["procs"], c["ns"], c["pid"], c["listens"] = [], [], {}, 0, []
 
 
 def iso(t: float) -> str:

@@ -26,6 +26,7 @@ import platform
 import threading
 import time
 
+from . import httpd
 from .fs import FS
 from .shell.interp import CantFork, Interrupted, RunsForever
 
@@ -174,18 +175,28 @@ class View:
         return None
 
     def http_get(self, url: str, headers: dict) -> tuple[int, str, str | None]:
-        """(status, body, problem) for wget: the classroom registry answers when reachable."""
+        """(status, body, problem) for wget: a web server in a container this one can reach
+        (itself over lo, or a peer on a shared network), or the classroom registry."""
         rest = url.split("://", 1)[-1]
         hostport, _, path = rest.partition("/")
         host, _, port = hostport.partition(":")
         address = self.resolve(host)
         if address is None:
             return 0, "", f"bad address '{host}'"
-        registry = port == "5000" and ipaddress.IPv4Address(address).is_loopback \
-            and self.record["spec"]["network"] == "host"
-        if not registry:
-            return 0, "", f"can't connect to remote host ({address}): Connection refused"
-        return self.rt.registry.http_get("/" + path, headers)
+        loopback = ipaddress.IPv4Address(address).is_loopback
+        if port == "5000" and loopback and self.record["spec"]["network"] == "host":
+            return self.rt.registry.http_get("/" + path, headers)
+        refused = f"can't connect to remote host ({address}): Connection refused"
+        server = self.record if loopback else self.rt.truth.container_at(address, self.world)
+        if server is None or (not loopback and address not in self.rt.truth.reachable_from(self.record,
+                                                                                            self.world)):
+            # Another network's container: its packets are dropped, so the SYN goes unanswered.
+            return 0, "", f"can't connect to remote host ({address}): Connection timed out" \
+                if server is not None else refused
+        status, body = httpd.answer(self.rt, self.world, server, int(port or httpd.DEFAULT_PORT), "/" + path)
+        if status == 0:
+            return 0, "", refused
+        return status, body, None
 
     # -- the kernel's files --------------------------------------------------------------------
     def mounts(self) -> list[dict]:
@@ -232,6 +243,7 @@ class View:
                                f"{max(p['pid'] for p in self.procs())}\n",
             "cpuinfo": lambda: "".join(f"processor\t: {i}\nmodel name\t: Simulated CPU\n\n"
                                        for i in range(self.ncpu())),
+            "net/dev": lambda: self._net_dev(),
             "sys/kernel/hostname": lambda: self.hostname + "\n",
             "sys/kernel/osrelease": lambda: self.host["release"] + "\n",
         }.get(rest, lambda: None)()
@@ -255,6 +267,14 @@ class View:
     def _mounts_text(self) -> str:
         return "".join(f"{m['source']} {m['mountpoint']} {m['fstype']} {m['options']} 0 0\n" for m in self.mounts())
 
+    def _net_dev(self) -> str:
+        """/proc/net/dev: the interfaces of this network namespace, counters at zero."""
+        zeros = "       0       0    0    0    0     0          0         0"
+        return ("Inter-|   Receive                                                |  Transmit\n"
+                " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+                "drop fifo colls carrier compressed\n"
+                + "".join(f"{i['name']:>6}:{zeros}{zeros}\n" for i in self.interfaces()))
+
     def _meminfo(self) -> str:
         m = self.memory()
         return (f"MemTotal:       {m['total'] // 1024:>8} kB\nMemFree:        {m['free'] // 1024:>8} kB\n"
@@ -264,7 +284,9 @@ class View:
     def special_list(self, path: str) -> list[str] | None:
         if path == "/proc":
             return sorted([str(p["pid"]) for p in self.procs()], key=int) + [
-                "cpuinfo", "loadavg", "meminfo", "mounts", "self", "sys", "sysvipc", "uptime", "version"]
+                "cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "sys", "sysvipc", "uptime", "version"]
+        if path == "/proc/net":
+            return ["dev"]
         if path == "/proc/sysvipc":
             return ["msg", "sem", "shm"]
         if path == "/sys":
@@ -288,6 +310,8 @@ class PlanMachine(View):
         self.spawned: list[tuple[list[str], str]] = []
         self.pids_max = pids_max
         self.refused = 0                  # forks the pids limit refused (pids.events "max")
+        self.listening: list[list] = []   # [port, home] of the web servers it starts
+        self.image: list[str] | None = None   # what PID 1 exec'd into, if it did
 
     def now(self) -> float:
         return time.time() + self.clock
@@ -310,6 +334,13 @@ class PlanMachine(View):
 
     def kill(self, pid: int, sig: int) -> str | None:
         return None if pid == 1 or 2 <= pid < 2 + len(self.spawned) + 1 else "No such process"
+
+    def listen(self, port: int, home: str) -> None:
+        self.listening.append([port, home])
+
+    def exec_image(self, pid: int, argv: list[str]) -> None:
+        if pid == 1:
+            self.image = argv
 
 
 class LiveMachine(View):
@@ -350,6 +381,12 @@ class LiveMachine(View):
 
     def kill(self, pid: int, sig: int) -> str | None:
         return self.container._signal_inside(pid, sig)
+
+    def listen(self, port: int, home: str) -> None:
+        self.container._listen(port, home)
+
+    def exec_image(self, pid: int, argv: list[str]) -> None:
+        self.container._exec_image(pid, argv)
 
     def procs(self) -> list[dict]:
         self.record = self.container._record_now()

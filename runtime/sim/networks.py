@@ -16,10 +16,11 @@ import ipaddress
 import secrets
 
 from runtime import events
-from runtime.errors import Conflict, InvalidArgument, NetworkInUse, NetworkNotFound, NotFound
+from runtime.errors import Conflict, InvalidArgument, NetworkInUse, NetworkNotFound, NotFound, PortInUse
 from runtime.network.ipam import default_gateway, mac_for, parse_gateway, parse_subnet
 from runtime.network.store import Network, NetworkStore, validate_name
 
+from .ports import port_free
 from .state import next_number
 
 AUTO_POOL = ipaddress.IPv4Network("10.89.0.0/16")
@@ -180,8 +181,10 @@ class SimNetworks:
         taken = self._published(self.rt.snapshot())
         for p in spec.ports:
             if p.host_port and (p.host_port, p.proto) in taken:
-                from runtime.errors import PortInUse
                 raise PortInUse(f"port {p.host_port}/{p.proto} is already published by another container")
+            if p.host_port and p.proto == "tcp" and not port_free(p.host_port):
+                # The simulated port answers on the real 127.0.0.1 (see ports.py).
+                raise PortInUse(f"port {p.host_port}/tcp is already in use on this machine")
 
     def networks_of(self, record) -> list[str]:
         c = record if isinstance(record, dict) else self.rt.snapshot()["containers"].get(record.id, {})

@@ -46,6 +46,8 @@ class Plan:
     mem_rate: int = 0                 # bytes a second it allocates
     mem_cap: int | None = None
     spawned: list = field(default_factory=list)         # [[argv, kind]] background processes
+    listens: list = field(default_factory=list)         # [[port, home]] web servers it starts
+    image: list | None = None                           # the argv PID 1 exec'd into, if it did
     refused: int = 0                  # forks its pids limit refused
     traps: dict = field(default_factory=dict)           # "TERM" -> script
     vars: dict = field(default_factory=dict)
@@ -88,6 +90,8 @@ def make(rt, world: dict, record: dict, fs, *, memory: int | None, pids: int | N
         plan.ends = None
         plan.busy = exc.kind in ("busy", "forks")
     plan.spawned = [[argv, kind] for argv, kind in machine.spawned]
+    plan.listens = machine.listening if plan.ends is None else []
+    plan.image = machine.image
     plan.refused = machine.refused
     plan.traps, plan.vars, plan.cwd = dict(sh.traps), dict(sh.vars), sh.cwd
     return plan

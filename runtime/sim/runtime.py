@@ -29,6 +29,7 @@ from runtime.config import Config
 from runtime.eventlog import EventLog
 
 from . import container as containers
+from .ports import Ports
 from .state import World
 
 
@@ -48,6 +49,7 @@ class SimRuntime:
         self._timer_at: float | None = None
         self._timer_lock = threading.Lock()
         self._closed = False
+        self.ports = Ports(self)
 
     # -- what this host is ---------------------------------------------------------------------
     @cached_property
@@ -166,6 +168,8 @@ class SimRuntime:
             with self.world.edit() as w:
                 containers.advance(self, w, time.time())
             world = self.world.read()
+        if not self._closed:
+            self.ports.sync(world)
         return world
 
     def wake(self) -> None:
@@ -193,8 +197,9 @@ class SimRuntime:
         self.wake()
 
     def close(self) -> None:
-        """Stop the timer (the world stays as it is)."""
+        """Stop the timer and the published ports' listeners (the world stays as it is)."""
         self._closed = True
+        self.ports.close()
         with self._timer_lock:
             if self._timer is not None:
                 self._timer.cancel()

@@ -94,6 +94,14 @@ class SimTruth:
         eps = c.get("net", {}).get("endpoints", []) if c else []
         return eps[0]["address"].split("/")[0] if eps else None
 
+    def container_at(self, address: str, world: dict) -> dict | None:
+        """The running container record that has ADDRESS on one of its networks."""
+        for c in world["containers"].values():
+            if c["state"]["status"] == "running" and any(
+                    ep["address"].split("/")[0] == address for ep in c.get("net", {}).get("endpoints", [])):
+                return c
+        return None
+
     def host_hostname(self) -> str:
         return socket.gethostname()
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from runtime.errors import Conflict, InvalidArgument, OnggiError, Unsupported
+from runtime.errors import Conflict, InvalidArgument, OnggiError
 
 from . import params as P
 from .params import Signature
@@ -325,11 +325,12 @@ def _small(data: dict) -> dict:
 
 
 def _chroot_demo(job: Job) -> dict:
-    from runtime.demo.chroot import chroot_vs_namespaces
     if getattr(job.rt, "simulated", False):
-        raise Unsupported("the chroot comparison needs a real kernel (chroot(2), real mounts)",
-                          hint="run 'onggi serve' as root on Linux for this demo")
-    job.say("chroot ...\n")
+        from runtime.sim.demo import chroot_vs_namespaces
+        job.say("chroot ... (simulated)\n")
+    else:
+        from runtime.demo.chroot import chroot_vs_namespaces
+        job.say("chroot ...\n")
     return chroot_vs_namespaces(job.rt)
 
 

@@ -15,7 +15,7 @@ import re
 import time
 
 from ..fs import DIR, FILE, LINK, norm
-from .interp import RunsForever
+from .interp import CantFork, RunsForever
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -873,11 +873,21 @@ def wget(c) -> int:
 
 
 def httpd(c) -> int:
-    """busybox httpd: with -f it serves in the foreground, so the container keeps running;
-    without it, it forks into the background, and a container whose PID 1 it was ends."""
-    if "-f" not in c.args:
+    """busybox httpd: it listens on -p PORT (80) serving -h HOME (the current directory); with -f
+    it serves in the foreground, so the container keeps running; without it, it forks into the
+    background, and a container whose PID 1 it was ends (taking the server with it)."""
+    from ..httpd import parse_args
+    port, home, foreground = parse_args(list(c.args), c.sh.cwd)
+    if foreground:
+        c.m.listen(port, home)
+        c.m.sleep(float("inf"))
         return 0
-    c.m.sleep(float("inf"))
+    try:
+        c.m.spawn(["httpd", "-f", *c.args], "idle")
+    except CantFork:
+        c.err("httpd: fork: Resource temporarily unavailable\n")
+        return 1
+    c.m.listen(port, home)
     return 0
 
 
@@ -899,6 +909,23 @@ def sh(c) -> int:
             return 127
         return c.sh._clone().run(text, Out(sink=c.write), c.stdin)
     return c.sh._clone().run(c.stdin, Out(sink=c.write), "")
+
+
+def init(c) -> int:
+    """busybox init as a container's PID 1 (a "system container", as LXC runs them): it reads
+    /etc/inittab (``id:runlevel:action:process``), runs the sysinit/wait/once entries, starts
+    every respawn entry in the background, and then waits for ever."""
+    from .interp import Out
+    table = c.fs.read(c.path("/etc/inittab")) or ""
+    for line in table.splitlines():
+        fields = line.split(":", 3)
+        if line.lstrip().startswith("#") or len(fields) != 4 or not fields[3].strip():
+            continue
+        action, process = fields[2], fields[3].strip()
+        script = f"{process} &" if action in ("respawn", "once", "askfirst") else process
+        c.sh._clone().run(script, Out(sink=c.write), "")
+    c.m.sleep(float("inf"))
+    return 0
 
 
 def nslookup(c) -> int:
@@ -929,6 +956,6 @@ APPLETS = {
     "hostname": hostname, "uname": uname, "id": id_, "whoami": whoami, "env": env,
     "printenv": printenv, "date": date, "which": which, "nproc": nproc, "uptime": uptime,
     "free": free, "ps": ps, "top": top, "mount": mount, "df": df, "ip": ip, "ifconfig": ifconfig,
-    "ping": ping, "wget": wget, "httpd": httpd, "sh": sh, "ash": sh, "nslookup": nslookup, "true": true_,
+    "ping": ping, "wget": wget, "httpd": httpd, "init": init, "sh": sh, "ash": sh, "nslookup": nslookup, "true": true_,
     "false": false_,
 }

@@ -77,6 +77,7 @@ class Machine(Protocol):
     def tick(self) -> None: ...                                # may raise Interrupted (Ctrl-C)
     def spawn(self, argv: list[str], kind: str) -> int: ...    # a background process; raises CantFork
     def kill(self, pid: int, sig: int) -> str | None: ...      # an error text, or None
+    def listen(self, port: int, home: str) -> None: ...       # a web server serves HOME on PORT
 
 
 @dataclass
@@ -342,6 +343,8 @@ class Interp:
             write(2, f"{self.name}: {name}: not found\n")
             return 127
         applet = self.applets.get(posixpath.basename(program))
+        if applet is None and posixpath.basename(program) in BUILTINS:
+            applet = BUILTINS[posixpath.basename(program)]     # /bin/sleep: the same as sleep
         if applet is None:
             write(2, f"simulated: {posixpath.basename(program)}: this command is not available "
                      "in simulated mode\n")
@@ -835,6 +838,10 @@ def _shift(c: Call) -> int:
 def _exec(c: Call) -> int:
     if not c.args:
         return 0
+    # execve(2): the same process, a new program; ps shows its new command line from now on.
+    exec_image = getattr(c.sh.machine, "exec_image", None)
+    if exec_image is not None:
+        exec_image(c.sh.pid, list(c.args))
     status = c.sh.call(c.args, c.stdin, c.write, piped=c.piped)
     raise ExitShell(status)
 
