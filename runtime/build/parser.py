@@ -2,8 +2,9 @@
 
 The rules are BuildKit's (``frontend/dockerfile/parser``), in the order it applies them:
 
-1. *Parser directives* are comment lines at the very top, ``# escape=`` and
-   ``# syntax=``; the first line that is not one ends them. ``escape`` names the
+1. *Parser directives* are comment lines at the very top, ``# escape=``,
+   ``# syntax=`` and ``# check=``; the first line that is not one ends them (an
+   unknown ``# name=value`` is a comment, so it ends them too). ``escape`` names the
    escape character (``\\`` or a backtick, for Windows paths).
 2. A line whose last non-blank character is the escape character continues on the
    next line. Comment lines (first non-blank ``#``) and blank lines inside a
@@ -26,6 +27,7 @@ from runtime.build import instructions as ins
 from runtime.build.substitution import split_words
 from runtime.errors import BuildError
 
+KNOWN_DIRECTIVES = ("syntax", "escape", "check")
 _DIRECTIVE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
 _FLAGS = {"from": {"platform"}, "copy": {"from", "chown", "chmod", "link"},
@@ -117,6 +119,8 @@ def _directives(lines: list[str], file: str) -> tuple[dict, int]:
         if not m:
             break
         name, value = m.group(1).lower(), m.group(2)
+        if name not in KNOWN_DIRECTIVES:
+            break           # an unknown one is a comment, and a comment ends the directives
         if name in found:
             raise BuildError(f"only one {name} parser directive can be used", file=file, line=i + 1)
         if name == "escape" and value not in ("\\", "`"):

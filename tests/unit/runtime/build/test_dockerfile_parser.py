@@ -108,6 +108,13 @@ def test_a_byte_order_mark_is_dropped(text):
     assert df.escape == ("`" if "escape" in text else "\\")
 
 
+def test_an_unknown_directive_is_a_comment_and_ends_the_directives():
+    # The reference's example: the unknown one is a comment, so the known one after it is too.
+    df = parse("# unknowndirective=value\n# unknowndirective=value\n# escape=`\nFROM busybox\nRUN a \\\n b\n")
+    assert df.directives == {} and df.escape == "\\"
+    assert df.stages[0].instructions[0].command == ("a  b",)
+
+
 def test_syntax_directive_is_kept_and_crlf_is_read():
     df = parse("# syntax=docker/dockerfile:1\r\nFROM busybox\r\nRUN true\r\n")
     assert df.directives == {"syntax": "docker/dockerfile:1"}
