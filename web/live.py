@@ -20,7 +20,7 @@ from .auth import from_request, valid
 from .bridge import EVENTS_ROOM
 
 
-def acked(handler):
+def acked(handler, with_status=False):
     """Turn runtime errors into the acknowledgement's error answer."""
     @functools.wraps(handler)
     def wrapper(data=None, *args):
@@ -28,12 +28,24 @@ def acked(handler):
             result = handler(data if isinstance(data, dict) else {})
             return {"ok": True, **(result or {})}
         except OnggiError as exc:
-            return {"error": " ".join(str(exc).split()), "hint": exc.hint}
+            answer = {"error": " ".join(str(exc).split()), "hint": exc.hint}
+            if with_status:
+                from .api.errors import status_for
+                answer["status"] = status_for(exc)
+            return answer
         except Exception as exc:      # noqa: BLE001 - tell the browser, log the bug
             current_app.logger.exception("socket handler %s", handler.__name__)
-            return {"error": f"unexpected error: {type(exc).__name__}: {exc}",
-                    "hint": "this is a bug in onggi: see the server's log"}
+            answer = {"error": f"unexpected error: {type(exc).__name__}: {exc}",
+                      "hint": "this is a bug in onggi: see the server's log"}
+            return answer | ({"status": 500} if with_status else {})
     return wrapper
+
+
+def answered(handler):
+    """:func:`acked`, and an error's answer carries the status the API would give it, so the
+    page can say in the learner's language what kind of failure it was (the runtime's
+    message itself is English)."""
+    return acked(handler, with_status=True)
 
 
 @socketio.on("connect")
@@ -58,7 +70,7 @@ def disconnect(*_reason):
 # -- subscriptions ---------------------------------------------------------------------------
 
 @socketio.on("subscribe")
-@acked
+@answered
 def subscribe(data):
     """{"diagram": view, "lang": "ko", "query": {...}} (answer: its key and the SVG now;
     later changes come as ``diagram`` events) or {"container": id}."""
@@ -78,7 +90,7 @@ def subscribe(data):
 
 
 @socketio.on("unsubscribe")
-@acked
+@answered
 def unsubscribe(data):
     key = data.get("key") or ""
     if key.startswith("diagram:"):
@@ -96,7 +108,7 @@ def _room(data) -> str:
 
 
 @socketio.on("step.start")
-@acked
+@answered
 def step_start(data):
     """Create a container and start its launch paused before the first step."""
     from .api.specs import spec_from_json
@@ -112,7 +124,7 @@ def step_start(data):
 
 
 @socketio.on("step.join")
-@acked
+@answered
 def step_join(data):
     """Watch the room's step-through: its snapshots so far, then everything live."""
     from .stepper import room_name
@@ -127,7 +139,7 @@ def step_join(data):
 
 
 @socketio.on("step.control")
-@acked
+@answered
 def step_control(data):
     """{"room", "action": next|cancel|back|forward}."""
     action = data.get("action")
@@ -139,12 +151,17 @@ def step_control(data):
 # -- terminals ------------------------------------------------------------------------------------
 
 @socketio.on("term.open")
-@acked
+@answered
 def term_open(data):
     """{"container": id, "cmd": ["sh"]} for exec -it, or {"image": ref, "cmd": [...]} for run -it."""
     s = current_app.terminals.open(request.sid, container=data.get("container"), image=data.get("image"),
                                    cmd=data.get("cmd"), rows=data.get("rows", 24), cols=data.get("cols", 80))
-    return {"id": s.id, "container": s.container_name or data.get("container")}
+    name = s.container_name
+    if name is None and data.get("container"):
+        # exec: the page shows which container this is; by name, not the 64-digit id it sent.
+        c = current_app.runtime.container(data["container"])
+        name = f"{c.name} ({c.short_id})"
+    return {"id": s.id, "container": name}
 
 
 @socketio.on("term.input")
@@ -156,7 +173,7 @@ def term_input(data):
 
 
 @socketio.on("term.resize")
-@acked
+@answered
 def term_resize(data):
     from .terminal import clamp_size
     current_app.terminals.get(request.sid, str(data.get("id"))).resize(clamp_size(data.get("rows"), 24),
@@ -164,6 +181,6 @@ def term_resize(data):
 
 
 @socketio.on("term.close")
-@acked
+@answered
 def term_close(data):
     current_app.terminals.close(request.sid, str(data.get("id")))

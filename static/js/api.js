@@ -1,11 +1,19 @@
 // fetch() for the JSON API: the cookie carries the token; errors become {error, hint}.
+import { lang, t } from "./i18n.js";
+
 export async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: "same-origin" };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
   }
-  const res = await fetch(path, opts);
+  let res;
+  try { res = await fetch(path, opts); } catch (e) {
+    // The server is gone (stopped, network down): say so in the page's words, not "Failed to fetch".
+    const err = new Error(t("error.0"));
+    err.status = 0;
+    throw err;
+  }
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
@@ -17,8 +25,20 @@ export async function api(method, path, body) {
   return data;
 }
 
+// The runtime's messages are English, one line each. A Korean page leads with what kind
+// of failure it was, in Korean, from the HTTP status (or a Socket.IO answer's status).
+const LEADS = [401, 404, 409, 501, 502, 503];
 export function errorText(err) {
-  return err.hint ? `${err.message}. ${err.hint}` : err.message;
+  const text = err.hint ? `${err.message}. ${err.hint}` : err.message;
+  if (lang() !== "ko" || !err.status) return text;
+  const code = err.status;
+  const key = LEADS.includes(code) ? `error.${code}` : code >= 500 ? "error.500" : "error.400";
+  return `${t(key)}: ${text}`;
+}
+
+// A Socket.IO acknowledgement's error ({error, hint, status}) as errorText() takes it.
+export function ackError(ack) {
+  return errorText({ message: ack.error, hint: ack.hint, status: ack.status });
 }
 
 export function human(n) {

@@ -1,5 +1,5 @@
 // The dashboard: Socket.IO connection, tabs, containers, events, the four live views.
-import { api, el, errorText, human } from "./api.js";
+import { ackError, api, el, errorText, human } from "./api.js";
 import { setupChrome } from "./chrome.js";
 import { flash, onPick, putSvg } from "./diagrams.js";
 import { apply, lang, onLang, t } from "./i18n.js";
@@ -7,7 +7,8 @@ import { rerender as rerenderSteps, setupSteps } from "./step.js";
 import { openExec, refit, setRunning, setupTerminal } from "./term.js";
 
 const $ = (id) => document.getElementById(id);
-const live = { view: "namespaces", query: {}, key: null, layers: null };
+// panel: what the layer panel shows ({layer: i} or {from, to}), to show again in another language.
+const live = { view: "namespaces", query: {}, key: null, layers: null, panel: null };
 let containers = [];
 
 // -- the connection: the HttpOnly cookie carries the token --------------------------------
@@ -61,15 +62,21 @@ function addEvent(e) {
 
 // -- containers --------------------------------------------------------------------------------
 let refreshTimer = null;
+let refreshes = 0;          // answers can come back out of order: only the newest request's counts
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(refreshContainers, 80);
 }
 
 async function refreshContainers() {
+  const mine = ++refreshes;
+  let answer;
   try {
-    containers = await api("GET", `/api/containers?all=${$("show-all").checked ? 1 : 0}`);
+    answer = await api("GET", `/api/containers?all=${$("show-all").checked ? 1 : 0}`);
   } catch (err) { return; }
+  // An older request (say, before "all" was ticked) must not overwrite a newer one's list.
+  if (mine !== refreshes) return;
+  containers = answer;
   const list = $("containers");
   list.innerHTML = "";
   if (!containers.length) list.append(el("li", { class: "empty" }, t("containers.none")));
@@ -79,7 +86,7 @@ async function refreshContainers() {
     list.append(el("li", { class: `container ${c.status}`, dataset: { id: c.id } },
       el("div", { class: "row1" }, el("span", { class: `dot ${c.status}` }), el("b", {}, c.name),
         " ", el("code", {}, c.short_id), " ", el("span", { class: "small" }, c.image)),
-      el("div", { class: "row2 small" }, el("code", {}, c.command.join(" ")), " · ", c.status,
+      el("div", { class: "row2 small" }, el("code", {}, c.command.join(" ")), " · ", t(`status.${c.status}`),
         c.pid ? ` · PID ${c.pid}` : "", c.exit_code !== null && !running ? ` · exit ${c.exit_code}` : ""),
       el("div", { class: "actions" },
         running ? act("containers.stop", () => act_("POST", `/api/containers/${c.id}/stop?t=2`))
@@ -119,7 +126,7 @@ function subscribe() {
   live.key = null;
   const query = live.view === "layers" ? live.query : {};
   socket.emit("subscribe", { diagram: live.view, lang: lang(), query }, (ack) => {
-    if (ack.error) { $("diagram").textContent = errorText({ message: ack.error, hint: ack.hint }); return; }
+    if (ack.error) { $("diagram").textContent = ackError(ack); return; }
     live.key = ack.key;
     $("diagram").innerHTML = "";          // a new view or language: nothing to compare with
     putSvg($("diagram"), ack.svg);
@@ -129,6 +136,7 @@ function subscribe() {
   $("view-help").textContent = t(`help.${live.view}`);
   $("layers-target").hidden = live.view !== "layers";
   $("layer-panel").hidden = true;
+  live.panel = null;
   if (live.view === "layers" && Object.keys(live.query).length) loadLayers();
 }
 
@@ -143,8 +151,10 @@ async function fillLayerTargets() {
   try { images = await api("GET", "/api/images"); } catch (err) { /* shown elsewhere */ }
   sel.innerHTML = "";
   sel.append(el("option", { value: "" }, t("layers.all")));
-  for (const i of images) sel.append(el("option", { value: `image=${i.id}` }, `🗂 ${i.tags[0] || i.short_id}`));
-  for (const c of containers) sel.append(el("option", { value: `container=${c.id}` }, `📦 ${c.name}`));
+  // Groups, not emoji, say which is which: a classroom PC may have no emoji font (a box shows).
+  const group = (label, options) => { if (options.length) sel.append(el("optgroup", { label }, ...options)); };
+  group(t("layers.images"), images.map((i) => el("option", { value: `image=${i.id}` }, i.tags[0] || i.short_id)));
+  group(t("layers.containers"), containers.map((c) => el("option", { value: `container=${c.id}` }, c.name)));
   sel.value = [...sel.options].some((o) => o.value === keep) ? keep : "";
 }
 
@@ -169,7 +179,9 @@ async function loadLayers() {
     sel.innerHTML = "";
     for (const l of live.layers.layers) sel.append(el("option", { value: l.index }, `${l.index}: ${l.kind === "image" ? l.diff_id.slice(7, 19) : l.kind}`));
   }
-  $("range-to").value = live.layers.layers.length - 1;
+  const range = live.panel && live.panel.from !== undefined ? live.panel : null;
+  $("range-from").value = range ? range.from : 0;
+  $("range-to").value = range ? range.to : live.layers.layers.length - 1;
 }
 
 onPick($("diagram"), async (node, cell) => {
@@ -188,6 +200,7 @@ onPick($("diagram"), async (node, cell) => {
 async function showLayer(index) {
   const panel = $("layer-panel");
   panel.hidden = false;
+  live.panel = { layer: index };
   $("layer-content").textContent = "";
   let data;
   try { data = await api("GET", `/api/layers/${index}?${queryString()}`); }
@@ -203,7 +216,7 @@ async function showLayer(index) {
   for (const w of data.wasted) {
     ul.append(el("li", { class: "wasted", onclick: () => showFile(index, w.path) },
       el("span", { class: "kind" }, "W"), " ", el("code", {}, w.path), " ",
-      el("span", { class: "small" }, `${human(w.size)} · ${t(`layers.why.${w.why}`)} ${w.by}`)));
+      el("span", { class: "small" }, `${human(w.size)} · ${t(`layers.why.${w.why}`, { by: w.by })}`)));
   }
 }
 
@@ -217,8 +230,10 @@ async function showFile(index, path) {
   } catch (err) { $("layer-content").textContent = errorText(err); }
 }
 
-$("range-go").addEventListener("click", async () => {
-  const from = $("range-from").value, to = $("range-to").value;
+$("range-go").addEventListener("click", () => showRange($("range-from").value, $("range-to").value));
+
+async function showRange(from, to) {
+  live.panel = { from, to };
   try {
     const d = await api("GET", `/api/layers/diff?${queryString()}&from=${from}&to=${to}`);
     const ul = $("layer-files");
@@ -227,11 +242,20 @@ $("range-go").addEventListener("click", async () => {
     $("layer-title").textContent = `${t("layers.range")}: ${from} → ${to} (${d.changes.length})`;
     for (const c of d.changes) ul.append(el("li", { class: `change ${c.kind}` }, el("span", { class: "kind" }, c.kind), " ", el("code", {}, c.path), " ", el("span", { class: "small" }, c.size ? human(c.size) : "")));
   } catch (err) { $("layer-files").textContent = errorText(err); }
-});
+}
+
+// Another language redraws the view; the layer panel the instructor had open stays open.
+function relang() {
+  const panel = live.panel;
+  subscribe();
+  live.panel = panel;                   // before subscribe's loadLayers() answers and fills the range
+  if (panel && panel.layer !== undefined) showLayer(panel.layer);
+  else if (panel) showRange(panel.from, panel.to);
+}
 
 // -- start ----------------------------------------------------------------------------------------
 setupChrome();
 setupSteps(socket);
 setupTerminal(socket);
-onLang(() => { subscribe(); rerenderSteps(); refreshContainers(); });
+onLang(() => { relang(); rerenderSteps(); refreshContainers(); });
 showTab();

@@ -36,9 +36,24 @@ export const STRINGS = {
   "layers.range": ["레이어 범위 비교", "Compare layers"],
   "layers.compare": ["비교", "compare"],
   "layers.wasted": ["낭비", "wasted"],
-  "layers.why.overwritten": ["뒤 레이어에서 덮어씀", "overwritten by layer"],
-  "layers.why.deleted": ["뒤 레이어에서 삭제", "deleted by layer"],
-  "layers.why.hidden": ["뒤 레이어의 불투명 디렉터리가 가림", "hidden by an opaque dir in layer"],
+  "layers.why.overwritten": ["레이어 {by}에서 덮어씀", "overwritten by layer {by}"],
+  "layers.why.deleted": ["레이어 {by}에서 지움", "deleted by layer {by}"],
+  "layers.why.hidden": ["레이어 {by}의 불투명 디렉터리가 가림", "hidden by an opaque dir in layer {by}"],
+  "layers.images": ["이미지", "Images"],
+  "layers.containers": ["컨테이너", "Containers"],
+  "status.created": ["만들어짐", "created"],
+  "status.running": ["실행 중", "running"],
+  "status.exited": ["종료됨", "exited"],
+  "status.removing": ["삭제 중", "removing"],
+  "error.0": ["서버에 연결할 수 없습니다 (onggi serve 가 실행 중인지 확인하세요)", "cannot reach the server (is onggi serve running?)"],
+  "error.400": ["입력이 올바르지 않습니다", "Bad request"],
+  "error.401": ["토큰이 없거나 틀립니다", "Missing or wrong token"],
+  "error.404": ["찾을 수 없습니다", "Not found"],
+  "error.409": ["지금 상태에서는 할 수 없습니다", "Not possible in the current state"],
+  "error.500": ["서버 오류", "Server error"],
+  "error.501": ["이 호스트에서는 지원하지 않습니다", "Not supported on this host"],
+  "error.502": ["레지스트리가 거절했거나 응답하지 않습니다", "The registry refused or failed"],
+  "error.503": ["이 호스트에서는 지금 할 수 없습니다", "Not possible on this host now"],
   "layers.nochanges": ["변경 없음", "no changes"],
   "step.title": ["실제 컨테이너 실행을 한 단계씩", "A real launch, one step at a time"],
   "step.room": ["방 이름", "Room"],
@@ -82,10 +97,13 @@ export function lang() {
   return saved === "en" ? "en" : "ko";
 }
 
-export function t(key) {
+// t("layers.why.deleted", { by: 2 }): words order differently in Korean and English,
+// so a number goes where its language puts it rather than being glued on after.
+export function t(key, params) {
   const pair = STRINGS[key];
   if (!pair) return key;
-  return lang() === "en" ? pair[1] : pair[0];
+  const text = lang() === "en" ? pair[1] : pair[0];
+  return params ? text.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m)) : text;
 }
 
 export function apply(root = document) {

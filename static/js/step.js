@@ -1,5 +1,5 @@
 // The step-through: one real launch, paused before each step; the room watches.
-import { api, errorText } from "./api.js";
+import { ackError } from "./api.js";
 import { putSvg } from "./diagrams.js";
 import { lang, t } from "./i18n.js";
 
@@ -31,20 +31,20 @@ export function setupSteps(sock) {
     state = null;
     $("step-error").textContent = "";
     socket.emit("step.start", { room: f.get("room"), spec }, (ack) => {
-      if (ack.error) $("step-error").textContent = errorText({ message: ack.error, hint: ack.hint });
+      if (ack.error) $("step-error").textContent = ackError(ack);
     });
   });
   $("step-join").addEventListener("click", () => {
     const room = new FormData($("step-form")).get("room");
     socket.emit("step.join", { room }, (ack) => {
-      $("step-error").textContent = ack.error ? errorText({ message: ack.error, hint: ack.hint }) : "";
+      $("step-error").textContent = ack.error ? ackError(ack) : "";
     });
   });
   for (const [id, action] of [["step-next", "next"], ["step-back", "back"], ["step-forward", "forward"], ["step-cancel", "cancel"]]) {
     $(id).addEventListener("click", () => {
       if (!state) return;
       socket.emit("step.control", { room: state.room, action }, (ack) => {
-        $("step-error").textContent = ack.error ? errorText({ message: ack.error, hint: ack.hint }) : "";
+        $("step-error").textContent = ack.error ? ackError(ack) : "";
       });
     });
   }

@@ -1,13 +1,16 @@
 // The terminal: xterm.js over Socket.IO to a real `onggi exec -it` / `onggi run -it` on a pty.
-import { errorText } from "./api.js";
+import { ackError } from "./api.js";
 import { t } from "./i18n.js";
 
 let socket = null, term = null, fit = null, current = null;
 const $ = (id) => document.getElementById(id);
 
+// Large type on a projector: the presenter toggle (chrome.js) marks <body> and fires a resize.
+const fontSize = () => (document.body.classList.contains("presenter") ? 24 : 15);
+
 function ensureTerminal() {
   if (term) return;
-  term = new window.Terminal({ fontSize: 15, cursorBlink: true, convertEol: false,
+  term = new window.Terminal({ fontSize: fontSize(), cursorBlink: true, convertEol: false,
     fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono CJK KR", monospace' });
   fit = new window.FitAddon.FitAddon();
   term.loadAddon(fit);
@@ -15,6 +18,10 @@ function ensureTerminal() {
   term.onData((data) => { if (current) socket.emit("term.input", { id: current, data }); });
   term.onResize(({ cols, rows }) => { if (current) socket.emit("term.resize", { id: current, cols, rows }); });
   new ResizeObserver(() => refit()).observe($("terminal"));     // window, presenter mode, tab shown
+  // The box keeps its size when only the type should grow: presenter mode comes as a window resize.
+  window.addEventListener("resize", () => {
+    if (term.options.fontSize !== fontSize()) { term.options.fontSize = fontSize(); refit(); }
+  });
 }
 
 // Never to a size no one could type in (its tab hidden, or the window squeezed for a
@@ -32,7 +39,7 @@ function open(request) {
   term.reset();
   $("term-status").textContent = "";
   socket.emit("term.open", { ...request, cols: term.cols, rows: term.rows }, (ack) => {
-    if (ack.error) { $("term-status").textContent = errorText({ message: ack.error, hint: ack.hint }); return; }
+    if (ack.error) { $("term-status").textContent = ackError(ack); return; }
     current = ack.id;
     $("term-status").textContent = ack.container || "";
     term.focus();

@@ -45,6 +45,7 @@ def test_run_from_the_page_shows_in_namespaces_and_network(page, server, onggi, 
     page.click("#run-form button[type=submit]")
     page.wait_for_selector("#containers li[data-id] >> text=e2e-page")
     cid = page.get_attribute("#containers li:has-text('e2e-page')", "data-id")
+    assert "실행 중" in page.inner_text(f"#containers li[data-id='{cid}']")       # not "running"
     page.wait_for_selector(f"#diagram [id='ns-{cid[:12]}']")
     assert "e2e-page" in onggi("ps").stdout                  # the CLI sees it too
     shot(page, "02-namespaces-from-page")
@@ -80,6 +81,16 @@ def test_a_container_from_the_cli_appears_without_reload(page, server, onggi, sh
     page.click("#layer-files li.change:has-text('/bin/busybox')")
     page.wait_for_selector("#layer-content:has-text('/bin/busybox')")
     shot(page, "06-layers-container")
+    # The picker says image or container by group (a classroom PC may lack an emoji font).
+    groups = page.eval_on_selector_all("#layers-target optgroup", "gs => gs.map(g => g.label)")
+    assert groups == ["Images", "Containers"], groups
+    assert not re.search("[\U0001F300-\U0001FAFF]", page.inner_text("#layers-target"))
+    # Switching language redraws the view, and the open layer stays open, in the new words.
+    page.click("#lang-toggle")
+    page.wait_for_function("document.documentElement.lang === 'ko'")
+    page.wait_for_selector("#layer-title:has-text('낭비')")
+    assert page.is_visible("#layer-files li.change:has-text('/bin/busybox')")
+    page.click("#lang-toggle")
     onggi("rm", "-f", cid, check=True)
     page.click(".view-tabs button[data-view=namespaces]")
     page.wait_for_selector(f"#diagram [id='ns-{cid[:12]}']", state="detached")
@@ -167,3 +178,81 @@ def test_lessons_list(page, server):
     assert "강의" in page.inner_text("h2")
     links = page.eval_on_selector_all("a[href^='/lessons/']", "els => els.map(e => e.getAttribute('href'))")
     assert len({href.split("?")[0] for href in links}) >= 10      # every lesson, numbered
+
+
+def test_an_error_is_said_in_the_pages_language(page, server):
+    open_dashboard(page, server)
+    page.fill("#run-form input[name=image]", "no-such-image-e2e")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#run-error:not(:empty)")
+    text = page.inner_text("#run-error")
+    assert text.startswith("찾을 수 없습니다: ") and "no such image" in text, text     # the kind in Korean, then the detail
+    page.click("#lang-toggle")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#run-error').textContent.startsWith('no such image')")
+    page.click("#lang-toggle")
+    # The two 404s were the test's own doing.
+    page.errors[:] = [e for e in page.errors if "status of 404" not in e]
+
+
+def test_a_late_answer_does_not_overwrite_a_newer_container_list(page, server, onggi):
+    """Tick "all" while an earlier refresh is still on its way: its answer (running ones only)
+    came back last and replaced the list, so the stopped container vanished though "all" was ticked."""
+    done = onggi("run", "-d", "--name", "e2e-exited", "busybox", "true", check=True).stdout.strip()
+    onggi("wait", done, check=True)
+    open_dashboard(page, server)
+    held = []
+    page.route(re.compile(r".*/api/containers\?all=0$"), lambda route: held.append(route))
+    cid = onggi("run", "-d", "--name", "e2e-late", "busybox", "sleep", "300", check=True).stdout.strip()
+    for _ in range(100):                      # its events make the page refresh (all=0): held
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page did not refresh on the CLI's events"
+    page.check("#show-all")
+    page.wait_for_selector("#containers li:has-text('e2e-exited')")
+    for route in held:
+        route.continue_()                     # the earlier answer arrives last
+    page.unroute(re.compile(r".*/api/containers\?all=0$"))
+    page.wait_for_timeout(600)
+    assert page.is_visible("#containers li:has-text('e2e-exited')")
+    onggi("rm", "-f", cid, done, check=True)
+
+
+def test_korean_text_breaks_between_words(page, server):
+    open_dashboard(page, server)
+    assert page.evaluate("getComputedStyle(document.getElementById('view-help')).wordBreak") == "keep-all"
+    page.click("#lang-toggle")
+    assert page.evaluate("getComputedStyle(document.getElementById('view-help')).wordBreak") != "keep-all"
+    page.click("#lang-toggle")
+
+
+def test_presenter_mode_on_a_small_projector_gives_the_views_the_width(page, server, shot):
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_dashboard(page, server)
+    page.click("#presenter-toggle")
+    page.wait_for_function("document.body.classList.contains('presenter')")
+    width = page.evaluate("document.getElementById('diagram').getBoundingClientRect().width")
+    assert width >= 0.9 * 1024, width          # not beside a sidebar half the screen wide
+    shot(page, "13-presenter-1024-ko")
+    page.click("#presenter-toggle")
+
+
+def test_presenter_mode_enlarges_the_terminal_too(page, server, onggi, shot):
+    cid = onggi("run", "-d", "--name", "e2e-big", "busybox", "sleep", "300", check=True).stdout.strip()
+    open_dashboard(page, server)
+    page.goto(server["base"] + "/#term")
+    page.wait_for_selector(f"#term-container option[value='{cid}']", state="attached")
+    page.select_option("#term-container", cid)
+    page.click("#term-form button[type=submit]")
+    page.wait_for_selector(".xterm-rows:has-text('/ #')")
+    assert page.inner_text("#term-status") == f"e2e-big ({cid[:12]})"
+    size = "parseFloat(getComputedStyle(document.querySelector('.xterm-rows')).fontSize)"
+    before = page.evaluate(size)
+    page.click("#presenter-toggle")
+    page.wait_for_function(f"{size} > {before}")
+    shot(page, "14-terminal-presenter")
+    page.click("#presenter-toggle")
+    page.wait_for_function(f"{size} === {before}")
+    page.click("#term-close")
+    onggi("rm", "-f", cid, check=True)

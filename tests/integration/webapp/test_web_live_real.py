@@ -127,10 +127,12 @@ def _type(c, term_id, line, until):
 
 
 def test_terminal_exec_runs_hostname_on_a_real_pty(web, sio, api, rt):
-    cid = api.post("/api/containers", {"image": "busybox", "cmd": "sleep 300"}).get_json()["id"]
+    made = api.post("/api/containers", {"image": "busybox", "cmd": "sleep 300"}).get_json()
+    cid = made["id"]
     c = sio()
     ack = c.emit("term.open", {"container": cid, "rows": 30, "cols": 100}, callback=True)
     assert ack["ok"], ack
+    assert ack["container"] == f"{made['name']} ({cid[:12]})"      # the page says which, not 64 hex digits
     term = ack["id"]
     assert "# " in _term_text(c, term, "# ")            # the prompt: the shell is reading
     assert cid[:12] + "\r\n" in _type(c, term, "hostname", cid[:12] + "\r\n")

@@ -73,3 +73,13 @@ def test_terminal_needs_a_target(app, sio):
     c = sio(app, auth={"token": TOKEN})
     ack = c.emit("term.close", {"id": "nope"}, callback=True)
     assert ack["error"] == "no such terminal: nope"
+
+
+def test_dashboard_answers_carry_the_apis_status_so_the_page_can_say_what_kind(app, sio):
+    # The runtime's messages are English; the Korean page leads with the kind of failure,
+    # which it can only tell from the status the API would give the same error.
+    c = sio(app, auth={"token": TOKEN})
+    assert c.emit("subscribe", {"diagram": "planets"}, callback=True)["status"] == 404
+    assert c.emit("step.control", {"room": "r1", "action": "explode"}, callback=True)["status"] == 400
+    assert c.emit("step.control", {"room": "r1", "action": "next"}, callback=True)["status"] == 404
+    assert c.emit("term.close", {"id": "nope"}, callback=True)["status"] == 404
