@@ -191,14 +191,16 @@ def start(args) -> int:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
     code = 0
     for ref in args.containers:
-        container = rt.container(ref)
         if args.attach:
-            return _start_and_attach(rt, container, attach=True, served=args.served)
-        code = _each(lambda c=container: _start_detached(c), ref, code)
+            return _start_and_attach(rt, rt.container(ref), attach=True, served=args.served)
+        # Each looked up inside _each: one unknown name must not stop the others.
+        code = _each(lambda r=ref: _start_detached(rt.container(r)), ref, code)
     return code
 
 
 def _start_detached(container) -> None:
+    if container.state.status.value == "running":
+        return                  # Docker: starting a running container does nothing, and says its name
     handle = container.start(attach=False)
     try:
         handle.wait_started()
@@ -252,9 +254,17 @@ def rm_setup(p) -> None:
 
 
 def rm(args) -> int:
+    from ..errors import ContainerNotFound
     rt = _runtime()
     code = 0
     for ref in args.containers:
+        if args.force:
+            # Docker's `rm -f` of a container that is not there is no error (the
+            # state asked for already holds): scripts clean up with it before a run.
+            try:
+                rt.container(ref)
+            except ContainerNotFound:
+                continue
         code = _each(lambda r=ref: rt.container(r).remove(force=args.force), ref, code)
     return code
 
@@ -282,22 +292,25 @@ def ps_setup(p) -> None:
     p.add_argument("-a", "--all", action="store_true", help="show all containers (default shows just running)")
     p.add_argument("-q", "--quiet", action="store_true", help="only display container IDs")
     p.add_argument("--no-trunc", action="store_true", help="don't truncate output")
+    p.add_argument("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+                   help="filter by id, name, status, label, ancestor or exited")
+    p.add_argument("--format", help="'table TEMPLATE', 'json', or a Go template, e.g. '{{.Names}}'")
 
 
 def ps(args) -> int:
+    from . import pslist
+    filters = pslist.parse_filters(args.filter)
     rt = _runtime()
-    rows = []
-    for c in rt.ps(all=args.all):
-        if args.quiet:
+    # Docker lists stopped containers too when asked for them by status.
+    shown = [c for c in rt.ps(all=args.all or "status" in filters or "exited" in filters)
+             if pslist.matches(c, filters)]
+    if args.quiet:
+        for c in shown:
             print(c.id if args.no_trunc else c.short_id)
-            continue
-        command = " ".join(c.record.process.args)
-        command = command if args.no_trunc else output.truncate(command, 20)
-        rows.append([c.id if args.no_trunc else c.short_id, c.record.image, f'"{command}"',
-                     output.ago(c.record.created), status_text(c.state),
-                     ports_text(c.spec, _published(rt, c)), c.name])
-    if not args.quiet:
-        output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows)
+        return 0
+    rows = [pslist.fields(c, no_trunc=args.no_trunc, published=_published(rt, c), ports_text=ports_text,
+                          status_text=status_text, ago=output.ago) for c in shown]
+    pslist.render(rows, args.format or pslist.DEFAULT_TABLE, sys.stdout)
     return 0
 
 
@@ -338,8 +351,8 @@ def logs_setup(p) -> None:
 
 
 def logs(args) -> int:
+    tail = _tail(args.tail)
     rt = _runtime()
-    tail = None if args.tail == "all" else int(args.tail)
     c = rt.container(args.container)
     out, err = sys.stdout.buffer, sys.stderr.buffer
     for stream, data, when in c.logs(follow=args.follow, tail=tail):
@@ -349,6 +362,18 @@ def logs(args) -> int:
         target.write(data)
         target.flush()
     return 0
+
+
+def _tail(text: str) -> int | None:
+    """--tail: "all" or a number of lines; a negative number means all, as in Docker."""
+    from ..errors import InvalidArgument
+    if text == "all":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise InvalidArgument(f"invalid --tail '{text}'", hint="use a number of lines or 'all'") from None
+    return None if n < 0 else n
 
 
 def exec_setup(p) -> None:
@@ -402,27 +427,9 @@ def inspect(args) -> int:
 
 
 def format_template(template: str, data) -> str:
-    """The common subset of Go templates people pass to -f: {{.A.B}} and {{json .A}}."""
-    import json
-    import re
-
-    def field(path: str):
-        value = data
-        for part in [p for p in path.strip().lstrip(".").split(".") if p]:
-            value = value.get(part) if isinstance(value, dict) else None
-        return value
-
-    def render(m):
-        expr = m.group(1).strip()
-        if expr.startswith("json "):
-            return json.dumps(field(expr[5:]))
-        value = field(expr)
-        if isinstance(value, bool):
-            return str(value).lower()
-        if isinstance(value, (dict, list)):
-            return json.dumps(value)
-        return "" if value is None else str(value)
-    return re.sub(r"\{\{(.*?)\}\}", render, template)
+    """-f's Go template filled in from one document (see template.py)."""
+    from .template import render
+    return render(template, data)
 
 
 def top_setup(p) -> None:
@@ -546,7 +553,7 @@ def parse_changes(changes: list[str]) -> dict:
 def events_setup(p) -> None:
     p.add_argument("--since", help="show events since this many seconds ago (e.g. 10m, 30s) or a unix time")
     p.add_argument("--format", help="'json' prints each event as one JSON line")
-    p.add_argument("--filter", action="append", default=[], help="type=container, id=ID, event=started")
+    p.add_argument("-f", "--filter", action="append", default=[], help="type=container, id=ID, event=started")
 
 
 def events(args) -> int:

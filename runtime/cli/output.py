@@ -94,9 +94,10 @@ def ago(text: str) -> str:
 def print_documents(docs: list, template: str | None) -> None:
     """`inspect`'s output: one filled-in template per document with -f, else a JSON array."""
     if template:
-        from .containers import format_template
+        from .template import compile_template
+        fill = compile_template(template)      # a bad template fails before any output
         for doc in docs:
-            print(format_template(template, doc))
+            print(fill(doc))
     else:
         print_json(docs)
 

@@ -24,8 +24,9 @@ def system(args) -> int:
         usage = rt.system_df()
         im, co = usage["images"], usage["containers"]
         output.table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], [
-            ["Images", str(im.get("total", 0)), str(im.get("active", 0)), output.human_size(im.get("size", 0)),
-             output.human_size(im.get("reclaimable", 0))],
+            # Images.disk_usage counts images under "images" (not "total").
+            ["Images", str(im["images"]), str(im["active"]), output.human_size(im["size"]),
+             output.human_size(im["reclaimable"])],
             ["Containers", str(co["total"]), str(co["active"]), output.human_size(co["size"]),
              output.human_size(co["reclaimable"])],
         ])

@@ -168,7 +168,10 @@ def become(syscalls, plan: InitPlan) -> None:
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={user.home}")
     cwd = plan.cwd or "/"
-    os.makedirs(cwd, exist_ok=True)             # runc creates a missing working dir
+    try:
+        os.makedirs(cwd, exist_ok=True)         # runc creates a missing working dir
+    except OSError as exc:
+        raise _bad_workdir(cwd, exc) from None
     path = lookup(plan.args[0], tuple(env), cwd)
     # Capabilities: shrink the bounding set first (needs CAP_SETPCAP, which a
     # setuid to non-root would take away), then change user, then set the rest.
@@ -183,7 +186,10 @@ def become(syscalls, plan: InitPlan) -> None:
         syscalls.capset(keep, keep, 0)
     syscalls.prctl(sc.PR_CAP_AMBIENT, sc.PR_CAP_AMBIENT_CLEAR_ALL)
     syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
-    os.chdir(cwd)
+    try:
+        os.chdir(cwd)                           # as the user: their permissions apply
+    except OSError as exc:
+        raise _bad_workdir(cwd, exc) from None
     if not plan.tty:
         for target, fd in enumerate(plan.stdio):
             if fd >= 0 and fd != target:
@@ -208,6 +214,13 @@ def become(syscalls, plan: InitPlan) -> None:
         if exc.errno == errno.ENOENT:
             raise errors.CommandNotFound(f'exec: "{plan.args[0]}": no such file or directory') from None
         raise
+
+
+def _bad_workdir(cwd: str, exc: OSError) -> errors.OnggiError:
+    # Raw, the OSError reads "File exists /etc/passwd": say it is the -w directory.
+    why = "not a directory" if exc.errno in (errno.EEXIST, errno.ENOTDIR) else (exc.strerror or str(exc)).lower()
+    return errors.InvalidArgument(f"cannot use working directory {cwd}: {why}",
+                                  hint="give -w a directory in the container")
 
 
 def _close_on_exec_from(first: int) -> None:

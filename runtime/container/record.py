@@ -35,6 +35,7 @@ from ..files import locked, write_json
 from .spec import ContainerSpec, Process
 from .state import State, Status
 
+NAME_MAX = 255           # a file name's limit: each name is a symlink in names/
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -151,6 +152,11 @@ class ContainerStore:
         if not set(name) <= _NAME_OK or not name[0].isalnum():
             raise InvalidArgument(f"invalid container name '{name}': use letters, digits, _ . -, "
                                   "starting with a letter or digit")
+        if len(name) > NAME_MAX:
+            # The name is a file under names/: longer than a file name may be, it
+            # would fail as an unexpected OSError after the id was chosen.
+            raise InvalidArgument(f"invalid container name '{name[:20]}…': longer than {NAME_MAX} "
+                                  "characters", hint="choose a shorter --name")
         self.config.names_dir.mkdir(parents=True, exist_ok=True)
         link = self.config.names_dir / name
         try:

@@ -118,6 +118,9 @@ class ContainerSpec:
         return cls(**kw)
 
 
+HOST_NAME_MAX = 64       # the kernel's limit for sethostname(2)
+
+
 @dataclass(frozen=True)
 class Process:
     """The container's first process, resolved against its image."""
@@ -130,13 +133,17 @@ class Process:
 
 
 def merge_env(base, overrides) -> list[str]:
-    """Docker's rule: later KEY=VALUE entries replace earlier ones with the same KEY."""
+    """Docker's rule: later KEY=VALUE entries replace earlier ones with the same KEY,
+    and a bare KEY (what ``-e KEY`` leaves when the host has no KEY) unsets it."""
     out: dict[str, str] = {}
     for item in list(base) + list(overrides):
         key, sep, value = item.partition("=")
         if not key:
             raise InvalidArgument(f"invalid environment variable '{item}': use KEY=VALUE")
-        out[key] = item if sep else f"{key}="
+        if sep:
+            out[key] = item
+        else:
+            out.pop(key, None)
     return list(out.values())
 
 
@@ -153,6 +160,11 @@ def resolve_process(spec: ContainerSpec, image_config: dict, container_id: str,
     if not args:
         raise InvalidArgument("no command specified",
                               hint="give a command after the image name, e.g. 'onggi run busybox sh'")
+    if spec.hostname is not None and len(spec.hostname.encode()) > HOST_NAME_MAX:
+        # Checked here, before anything is made: the kernel's sethostname would
+        # only say "Invalid argument" from inside the half-started container.
+        raise InvalidArgument(f"invalid hostname '{spec.hostname[:20]}…': longer than "
+                              f"{HOST_NAME_MAX} bytes", hint="choose a shorter --hostname")
     hostname = spec.hostname or (host_hostname if spec.network == "host" and host_hostname
                                  else container_id[:12])
     # Docker's order: PATH, HOSTNAME (and TERM with -t) first, then the image's Env

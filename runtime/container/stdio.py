@@ -42,9 +42,15 @@ class LogWriter:
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
 
     def write(self, stream: str, data: bytes) -> None:
-        text = data.decode("utf-8", "surrogateescape")
-        line = json.dumps({"log": text, "stream": stream, "time": now_iso()}) + "\n"
-        os.write(self.fd, line.encode())
+        # One entry per line, as Docker's json-file driver keeps them: a read(2)
+        # brings any number of lines at once, and `logs --tail N` and `-t` count
+        # and stamp lines, not reads. A piece with no newline yet stays one entry.
+        when = now_iso()
+        pieces = data.split(b"\n")
+        lines = [p + b"\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+        out = "".join(json.dumps({"log": line.decode("utf-8", "surrogateescape"), "stream": stream,
+                                  "time": when}) + "\n" for line in lines)
+        os.write(self.fd, out.encode())
 
     def close(self) -> None:
         os.close(self.fd)

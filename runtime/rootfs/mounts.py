@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from typing import Protocol
 
+from ..errors import InvalidArgument
 from ..linux import syscalls as sc
 from .securejoin import ensure_inside, secure_join
 
@@ -106,8 +107,16 @@ def _mount_dev(syscalls, root: str, console: str | None) -> None:
 def _bind_volume(syscalls, root: str, vol: Bind) -> None:
     if not os.path.exists(vol.source):
         os.makedirs(vol.source, exist_ok=True)        # as docker does for -v
-    dst = ensure_inside(root, vol.target, is_dir=os.path.isdir(vol.source))
-    syscalls.mount(vol.source, dst, None, sc.MS_BIND | sc.MS_REC)
+    try:
+        dst = ensure_inside(root, vol.target, is_dir=os.path.isdir(vol.source))
+        syscalls.mount(vol.source, dst, None, sc.MS_BIND | sc.MS_REC)
+    except OSError as exc:
+        # Raw, this reads "Not a directory /var/lib/onggi/containers/…/merged/bin":
+        # say which -v it was and why (a directory onto a file, or the reverse).
+        kind = "directory" if os.path.isdir(vol.source) else "file"
+        raise InvalidArgument(f"cannot mount volume {vol.source}:{vol.target}: "
+                              f"{(exc.strerror or str(exc)).lower()} (the source is a {kind})",
+                              hint="mount a directory onto a directory, a file onto a file") from None
     if vol.readonly:
         syscalls.mount(vol.source, dst, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC)
 

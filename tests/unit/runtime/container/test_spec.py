@@ -44,7 +44,8 @@ def test_host_network_uses_host_hostname_and_no_command_is_an_error():
 
 @pytest.mark.parametrize("items, expected", [
     (["A=1", "B=2", "A=3"], ["A=3", "B=2"]),
-    (["A"], ["A="]),
+    (["A"], []),
+    (["A=1", "B=2", "A"], ["B=2"]),     # -e A with no A on the host unsets A, as Docker does
     (["A=x=y"], ["A=x=y"]),
 ])
 def test_merge_env(items, expected):
@@ -100,3 +101,9 @@ def test_oci_config_says_what_runc_would_get():
                                          "cpu": {"quota": 50000, "period": 100000},
                                          "pids": {"limit": 10}}
     assert "/proc/kcore" in oci["linux"]["maskedPaths"]
+
+
+def test_hostname_longer_than_the_kernel_allows_is_refused_before_launch():
+    assert proc(hostname="h" * 64).hostname == "h" * 64
+    with pytest.raises(InvalidArgument, match="longer than 64 bytes"):
+        proc(hostname="h" * 65)
