@@ -176,6 +176,8 @@ def test_lessons_list(page, server):
     page.goto(server["url"])
     page.goto(server["base"] + "/lessons")
     assert "강의" in page.inner_text("h2")
+    assert page.query_selector("#conn") is None        # no connection here: no "disconnected" alarm
+    page.wait_for_selector("a[href^='/lessons/']")     # the list comes from the API after load
     links = page.eval_on_selector_all("a[href^='/lessons/']", "els => els.map(e => e.getAttribute('href'))")
     assert len({href.split("?")[0] for href in links}) >= 10      # every lesson, numbered
 

@@ -98,3 +98,12 @@ def test_cgroups_diagram_from_an_empty_tree(client, auth, lang, word):
     assert r.status_code == 200 and r.mimetype == "image/svg+xml"
     svg = r.get_data(as_text=True)
     assert svg.startswith("<svg") and word in svg and 'id="cg&#45;root"' in svg   # dot writes - as &#45;
+
+
+def test_only_pages_with_a_live_connection_show_its_indicator(client, auth):
+    # The lessons list and error pages open no Socket.IO connection: their header said
+    # "연결 끊김" (disconnected) in red for as long as they were open.
+    assert 'id="conn"' in client.get("/", headers=auth).get_data(as_text=True)
+    assert 'id="conn"' not in client.get("/lessons", headers=auth).get_data(as_text=True)
+    missing = client.get("/no-such-page", headers=auth)
+    assert missing.status_code == 404 and 'id="conn"' not in missing.get_data(as_text=True)
