@@ -83,6 +83,8 @@ Object.assign(STRINGS, {
   "lessons.export": ["진도 내보내기", "Export progress"],
   "lessons.import": ["진도 가져오기", "Import progress"],
   "lessons.imported": ["가져왔습니다:", "imported:"],
+  "lessons.import_bad": ["진도 파일이 아닙니다: '진도 내보내기'로 받은 JSON 파일을 고르세요",
+    "not a progress file: choose the JSON file 'Export progress' gave you"],
   "lessons.needs_real": ["실제 컨테이너 필요", "needs real containers"],
   "lessons.done": ["완료", "done"],
 });
@@ -132,7 +134,14 @@ async function listPage() {
     const file = ev.target.files[0];
     if (!file) return;
     try {
-      const doc = JSON.parse(await file.text());
+      let doc;
+      // A file that is not JSON at all gets a sentence in the learner's language, not the
+      // browser's parser message.
+      try { doc = JSON.parse(await file.text()); } catch {
+        $("import-status").textContent = `${t("lessons.import_bad")} (${file.name})`;
+        ev.target.value = "";
+        return;
+      }
       const out = await api("POST", "/api/lessons/progress/import", doc);
       $("import-status").textContent = `${t("lessons.imported")} ${out.imported.join(", ")}`;
       data = await api("GET", "/api/lessons");

@@ -158,3 +158,15 @@ def test_lesson_7_whole_in_english_with_a_step_through(page, server, onggi, shot
     page.click("#lesson-cleanup")
     page.wait_for_function("document.querySelector('#lesson-status').textContent.includes('ns-')")
     assert not [line for line in onggi("ps", "-a").stdout.splitlines() if " ns-" in line]
+
+
+def test_importing_a_file_that_is_not_json_says_so_in_the_learners_language(page, server):
+    page.goto(server["url"])
+    page.evaluate("localStorage.setItem('onggi.lang', 'ko')")
+    page.goto(server["base"] + "/lessons")
+    page.wait_for_selector(".lesson-card")
+    page.set_input_files("#import-file", {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"{not json"})
+    page.wait_for_function("document.querySelector('#import-status').textContent.length > 0")
+    # Not the browser's "Expected property name or '}' in JSON at position 1".
+    assert page.inner_text("#import-status") == \
+        "진도 파일이 아닙니다: '진도 내보내기'로 받은 JSON 파일을 고르세요 (notes.txt)"
