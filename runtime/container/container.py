@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from .. import events
 from ..errors import (Conflict, ContainerNotRunning, ContainerRunning, InvalidArgument,
-                      InvalidTransition, OnggiError)
+                      InvalidTransition, NotFound, OnggiError)
 from .control import Channel, MonitorHandle
 from .record import Record
 from .spec import ContainerSpec, resolve_process, to_oci
@@ -33,6 +33,7 @@ def create(rt, spec: ContainerSpec) -> "Container":
     image = rt.image(spec.image)
     layers = [str(p) for p in rt.images.layer_dirs(image)]
     cid = rt.containers.new_id()
+    spec = _joined_hostname(rt, spec)
     process = resolve_process(spec, image.config, cid, rt.host_hostname())
     limits = rt.limits_for(spec)                 # validates before anything is written
     if spec.network not in ("none", "host"):
@@ -58,6 +59,19 @@ def create(rt, spec: ContainerSpec) -> "Container":
 def _namespaces(spec) -> list[str]:
     kinds = ["pid", "mnt", "uts", "ipc", "cgroup"]
     return kinds if spec.network == "host" else kinds + ["net"]
+
+
+def _joined_hostname(rt, spec: ContainerSpec) -> ContainerSpec:
+    """Docker: a container that joins another's network (container:NAME) takes its
+    host name too, so both answer to the name their shared /etc/hosts gives them."""
+    if spec.hostname or not spec.network.startswith("container:"):
+        return spec
+    try:
+        other = rt.container(spec.network.partition(":")[2])
+    except NotFound:
+        return spec          # validate() reports a missing container
+    from dataclasses import replace
+    return replace(spec, hostname=other.record.process.hostname)
 
 
 def _point_netns_at(rt, oci: dict, ref: str) -> None:

@@ -80,9 +80,11 @@ def test_container_mode_shares_the_netns(net):
     ip = net.ip("owner")
     owner_ns = net.sh("owner", "readlink /proc/self/ns/net").stdout.strip()
     out = net.ok("run", "--rm", "--network", "container:owner", "busybox", "sh", "-c",
-                 "readlink /proc/self/ns/net; ip -4 -o addr show eth0")
+                 "readlink /proc/self/ns/net; ip -4 -o addr show eth0; hostname")
     assert out.splitlines()[0] == owner_ns
     assert f"inet {ip}/" in out
+    # and, as in Docker, the owner's host name (its /etc/hosts names it)
+    assert out.splitlines()[-1] == net.sh("owner", "hostname").stdout.strip()
 
 
 def test_nothing_is_left_after_rm(net, onggi_config, rt):
