@@ -52,23 +52,28 @@ def parse_bytes(text: str, *, what: str = "size") -> int:
     return int(value * _SUFFIXES[suffix])
 
 
-def parse_memory(text: str) -> int:
+def parse_memory(text: str) -> int | None:
     """``-m/--memory``: bytes, at least 6 MiB as Docker requires (less cannot even
-    start a process)."""
+    start a process); 0 means no limit (None), as in Docker."""
     value = parse_bytes(text, what="memory size")
+    if value == 0:
+        return None
     if value < MIN_MEMORY:
         raise InvalidArgument(f"invalid memory size '{text}': the minimum is 6m")
     return value
 
 
-def parse_cpus(text: str, *, ncpu: int | None = None) -> float:
+def parse_cpus(text: str, *, ncpu: int | None = None) -> float | None:
     """``--cpus``: how many CPUs' worth of time, from 0.01 to NCPU (this process's
-    CPUs by default, as Docker counts them). Feed it to ``Limits.from_cpus``."""
+    CPUs by default, as Docker counts them), or 0 for no limit (None), as in Docker.
+    Feed it to ``Limits.from_cpus``."""
     if ncpu is None:
         ncpu = len(os.sched_getaffinity(0))
     value = _decimal(str(text))
     if value is None:
         raise InvalidArgument(f"invalid --cpus '{text}': use a number of CPUs (e.g. 0.5)")
+    if value == 0:
+        return None
     if not 0.01 <= value <= ncpu:
         raise InvalidArgument(
             f"invalid --cpus '{text}': range of CPUs is from 0.01 to {ncpu}.00, "

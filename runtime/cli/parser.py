@@ -6,6 +6,13 @@ import sys
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):
+        prefix = "the following arguments are required: "
+        if message.startswith(prefix):
+            # argparse counts a REMAINDER positional (run's COMMAND) as required even
+            # though it may be empty: name only what is really missing.
+            optional = {a.dest for a in self._actions if a.nargs == argparse.REMAINDER}
+            missing = [m for m in message[len(prefix):].split(", ") if m not in optional]
+            message = prefix + ", ".join(missing)
         print(f"{self.prog}: {message}. See '{self.prog} --help'.", file=sys.stderr)
         raise SystemExit(125)
 

@@ -34,7 +34,7 @@ def test_parse_memory_refuses(text):
                                "unit b, k, m or g (e.g. 64m)")
 
 
-@pytest.mark.parametrize("text", ["0", "1m", "6291455"])
+@pytest.mark.parametrize("text", ["1", "1m", "6291455"])
 def test_parse_memory_minimum_is_dockers(text):
     with pytest.raises(InvalidArgument, match=f"invalid memory size '{text}': the minimum is 6m"):
         parse_memory(text)
@@ -62,7 +62,12 @@ def test_parse_cpus_refuses_non_numbers(text):
         parse_cpus(text, ncpu=2)
 
 
-@pytest.mark.parametrize("text", ["0.0", "0", "0.001", "2.5", "3"])
+@pytest.mark.parametrize("memory, cpus", [("0", "0"), ("0m", "0.0"), ("0b", "0.00")])
+def test_zero_means_no_limit_as_in_docker(memory, cpus):
+    assert parse_memory(memory) is None and parse_cpus(cpus, ncpu=2) is None
+
+
+@pytest.mark.parametrize("text", ["0.001", "2.5", "3"])
 def test_parse_cpus_range(text):
     with pytest.raises(InvalidArgument) as info:
         parse_cpus(text, ncpu=2)

@@ -40,6 +40,19 @@ def test_unknown_flag_exits_125(capsys):
     assert err.count("\n") == 1 and "onggi run --help" in err
 
 
+def test_a_missing_image_is_named_alone_as_the_command_is_optional(capsys):
+    with pytest.raises(SystemExit) as info:
+        parse_run([])
+    assert info.value.code == 125
+    assert capsys.readouterr().err == ("onggi run: the following arguments are required: image. "
+                                       "See 'onggi run --help'.\n")
+
+
+def test_zero_memory_and_cpus_mean_no_limit_as_in_docker():
+    spec = containers._spec(parse_run(["-m", "0", "--cpus", "0", "busybox"]))
+    assert spec.memory is None and spec.cpus is None
+
+
 @pytest.mark.parametrize("template, expected", [
     ("{{.State.Pid}}", "42"),
     ("{{.State.Running}}", "true"),
