@@ -418,7 +418,14 @@ def inspect(args) -> int:
                 except NotFound:
                     if args.type == "container":
                         raise
-            results.append(rt.images.inspect(ref))
+            try:
+                results.append(rt.images.inspect(ref))
+            except NotFound:
+                if args.type == "image":
+                    raise
+                # Neither kind has it: saying "no such image" would hide that containers were searched too.
+                raise NotFound(f"no such object: {ref}",
+                               hint="'onggi ps -a' lists the containers and 'onggi images' the images") from None
         except OnggiError as e:
             print(f"onggi: {e.one_line()}", file=sys.stderr)
             code = 1

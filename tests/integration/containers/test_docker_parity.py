@@ -102,3 +102,11 @@ def test_logs_tail_bad_value_is_one_line(onggi, rt):
     assert "invalid --tail" in _one_line_125(onggi("logs", "--tail", "abc", "tl"))
     assert onggi("logs", "--tail", "1", "tl", check=True).stdout == "b\n"
     assert onggi("logs", "--tail", "-1", "tl", check=True).stdout == "a\nb\n"
+
+
+def test_inspect_of_nothing_says_no_such_object_not_no_such_image(onggi):
+    proc = onggi("inspect", "nosuch-parity")
+    assert proc.returncode == 1 and proc.stdout.strip() == "[]"
+    assert proc.stderr == ("onggi: no such object: nosuch-parity. 'onggi ps -a' lists the containers "
+                           "and 'onggi images' the images\n")
+    assert "no such image" in onggi("inspect", "--type", "image", "nosuch-parity").stderr
