@@ -138,17 +138,15 @@ def _start_registry(config, port: int):
     """The classroom registry on 127.0.0.1:PORT, or None (said on stderr) when it cannot start."""
     if not port:
         return None
-    # Something already answering there (another onggi's registry, say) would pass the
-    # registry's own start-up check, "GET /v2/ answers", before ours failed to bind:
-    # we would announce, and push to, someone else's registry.
-    if not _port_free("127.0.0.1", port):
-        print(f"onggi serve: the local registry did not start (127.0.0.1:{port} is already in use); "
-              "serving without it (choose another with --registry-port)", file=sys.stderr)
-        return None
+    from runtime.errors import PortInUse
     try:
         from runtime.image.registry.local import LocalRegistry
         registry = LocalRegistry(config.root / "registry", host="127.0.0.1", port=port)
         registry.start()
+    except PortInUse:
+        print(f"onggi serve: the local registry did not start (127.0.0.1:{port} is already in use); "
+              "serving without it (choose another with --registry-port)", file=sys.stderr)
+        return None
     except Exception as exc:      # noqa: BLE001 - serving goes on without the registry
         reason = exc.one_line() if hasattr(exc, "one_line") else f"{type(exc).__name__}: {exc}"
         print(f"onggi serve: the local registry did not start ({reason}); serving without it",
@@ -156,15 +154,3 @@ def _start_registry(config, port: int):
         return None
     print(f"onggi serve: local registry at {registry.url}", file=sys.stderr)
     return registry
-
-
-def _port_free(host: str, port: int) -> bool:
-    import socket
-    with socket.socket() as s:
-        # SO_REUSEADDR: a port left in TIME_WAIT is free; one with a listener still is not.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True

@@ -26,7 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from runtime.errors import RegistryError, Unsupported
+from runtime.errors import PortInUse, RegistryError, Unsupported
 
 BINARY = "docker-registry"
 
@@ -78,6 +78,12 @@ class LocalRegistry:
         if binary is None:
             raise Unsupported("cannot start the local registry: docker-registry is not installed",
                               hint="install Debian's docker-registry (apt-get install docker-registry)")
+        # Something already answering there (another onggi's registry, say) would pass the
+        # start-up check below, "GET /v2/ answers", before ours failed to bind: we would
+        # then hand out, and push to, someone else's registry.
+        if not port_free(self.host, self.port):
+            raise PortInUse(f"cannot start the local registry: {self.host}:{self.port} is already in use",
+                            hint="choose another port, or stop what listens there")
         self.storage.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(self.config(), sort_keys=False))
         log = open(self.log_path, "ab")
@@ -132,3 +138,16 @@ class LocalRegistry:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether HOST:PORT can be bound now (SO_REUSEADDR: a port in TIME_WAIT is free,
+    one with a listener is not)."""
+    import socket
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
