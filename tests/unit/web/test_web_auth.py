@@ -70,3 +70,14 @@ def test_no_token_configured_refuses_everything(onggi_dirs, sio):
     app = create_app(NoToken)
     assert app.test_client().get("/api/containers", headers={"Authorization": "Bearer "}).status_code == 401
     assert not sio(app, auth={"token": ""}).is_connected()
+
+
+@pytest.mark.parametrize("method, path, code, says", [
+    ("get", "/nope", 404, "This page does not exist"),
+    ("post", "/", 405, "does not take that method"),
+])
+def test_an_error_page_says_what_went_wrong_for_its_status(client, auth, method, path, code, says):
+    r = getattr(client, method)(path, headers=auth)
+    text = r.get_data(as_text=True)
+    assert r.status_code == code and says in text and f"{code} " in text
+    assert (code == 404) == ("This page does not exist" in text)
