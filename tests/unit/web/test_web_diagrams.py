@@ -66,6 +66,15 @@ def test_cgroups_gauges_and_oom_class():
     assert "OOM 강제 종료: 1" in oom
 
 
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_cgroups_gauge_rows_have_distinct_labels(lang):
+    from web.diagrams.text import t
+    labels = [t(k, lang) for k in ("memory", "pids", "cpu", "throttled", "procs")]
+    assert len(set(labels)) == len(labels), labels
+    svg = to_svg(cgroups.draw(cg_model(), lang))
+    assert all(label in svg for label in labels)
+
+
 def test_network_draws_bridge_veth_and_container_end():
     model = {"networks": [], "bridges": [{"name": "onggi0", "ifindex": 3, "mac": "", "state": "up",
                                            "addresses": ["10.88.0.1/16"], "network": "bridge"}],
