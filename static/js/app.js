@@ -82,7 +82,13 @@ async function refreshContainers() {
   if (!containers.length) list.append(el("li", { class: "empty" }, t("containers.none")));
   for (const c of containers) {
     const running = c.status === "running";
-    const act = (label, fn, cls = "") => el("button", { type: "button", class: cls, onclick: fn }, t(label));
+    // While one action is on its way (a stop takes its grace period), the row's buttons are
+    // disabled: a second click would send the request again.
+    const act = (label, fn, cls = "") => el("button", { type: "button", class: cls, onclick: async (ev) => {
+      const buttons = [...ev.currentTarget.parentElement.querySelectorAll("button")];
+      buttons.forEach((b) => { b.disabled = true; });
+      try { await fn(); } finally { buttons.forEach((b) => { b.disabled = false; }); }
+    } }, t(label));
     list.append(el("li", { class: `container ${c.status}`, dataset: { id: c.id } },
       el("div", { class: "row1" }, el("span", { class: `dot ${c.status}` }), el("b", {}, c.name),
         " ", el("code", {}, c.short_id), " ", el("span", { class: "small" }, c.image)),

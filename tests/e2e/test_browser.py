@@ -221,6 +221,18 @@ def test_a_late_answer_does_not_overwrite_a_newer_container_list(page, server, o
     onggi("rm", "-f", cid, done, check=True)
 
 
+def test_a_double_click_on_stop_sends_one_request(page, server, onggi):
+    cid = onggi("run", "-d", "--name", "e2e-dbl", "busybox", "sleep", "300", check=True).stdout.strip()
+    open_dashboard(page, server, lang="en")
+    stops = []
+    page.on("request", lambda r: stops.append(r.url) if r.method == "POST" and "/stop" in r.url else None)
+    button = page.locator(f"#containers li[data-id='{cid}'] .actions button", has_text="stop")
+    button.dblclick()
+    page.wait_for_selector(f"#containers li[data-id='{cid}']", state="detached", timeout=15000)   # stopped
+    assert len(stops) == 1, stops
+    onggi("rm", "-f", cid, check=True)
+
+
 def test_korean_text_breaks_between_words(page, server):
     open_dashboard(page, server)
     assert page.evaluate("getComputedStyle(document.getElementById('view-help')).wordBreak") == "keep-all"
