@@ -53,6 +53,9 @@ def _spec(args):
     if args.entrypoint is not None:
         entrypoint = tuple(shlex.split(args.entrypoint)) if args.entrypoint else ()
     network = args.network or default_network()
+    if network == "host" and args.publish:
+        # The container uses the host's own ports: there is nothing to publish (Docker's words).
+        print("WARNING: Published ports are discarded when using host network mode", file=sys.stderr)
     return ContainerSpec(
         image=args.image, cmd=tuple(args.command) or None, entrypoint=entrypoint,
         env=tuple(env), workdir=args.workdir, user=args.user, hostname=args.hostname,

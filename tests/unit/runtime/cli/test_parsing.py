@@ -97,3 +97,10 @@ def test_usage_lists_every_verb():
     from runtime.cli import VERBS, usage
     text = usage()
     assert all(f"  {verb} " in text for verb in VERBS)
+
+
+def test_publishing_with_the_host_network_warns_as_docker_does(capsys):
+    containers._spec(parse_run(["--network", "host", "-p", "8080:80", "busybox"]))
+    assert capsys.readouterr().err == "WARNING: Published ports are discarded when using host network mode\n"
+    containers._spec(parse_run(["--network", "none", "busybox"]))
+    assert capsys.readouterr().err == ""
