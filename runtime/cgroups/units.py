@@ -69,7 +69,9 @@ def parse_cpus(text: str, *, ncpu: int | None = None) -> float | None:
     Feed it to ``Limits.from_cpus``."""
     if ncpu is None:
         ncpu = len(os.sched_getaffinity(0))
-    value = _decimal(str(text))
+    # Docker reads --cpus as a Go big.Rat, which takes ".5" and "1." too.
+    s = str(text)
+    value = None if s == "." else _decimal(("0" + s if s.startswith(".") else s) + ("0" if s.endswith(".") else ""))
     if value is None:
         raise InvalidArgument(f"invalid --cpus '{text}': use a number of CPUs (e.g. 0.5)")
     if value == 0:

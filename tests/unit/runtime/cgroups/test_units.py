@@ -47,6 +47,7 @@ def test_parse_bytes_has_no_minimum(text, expected):
 
 @pytest.mark.parametrize("text, expected", [
     ("0.5", 0.5), ("1", 1.0), ("1.25", 1.25), ("0.01", 0.01), ("2", 2.0), ("2.00", 2.0),
+    (".5", 0.5), ("1.", 1.0),
 ])
 def test_parse_cpus(text, expected):
     assert parse_cpus(text, ncpu=2) == expected
@@ -56,7 +57,7 @@ def test_parse_cpus_feeds_limits():
     assert Limits.from_cpus(parse_cpus("0.5", ncpu=1)).cpu_quota == 50_000
 
 
-@pytest.mark.parametrize("text", ["abc", "-1", "nan", "inf", "1e3", "", "0,5", "½"])
+@pytest.mark.parametrize("text", ["abc", "-1", "nan", "inf", "1e3", "", "0,5", "½", ".", "..5", "1.."])
 def test_parse_cpus_refuses_non_numbers(text):
     with pytest.raises(InvalidArgument, match=f"invalid --cpus '{text}': use a number of CPUs"):
         parse_cpus(text, ncpu=2)
