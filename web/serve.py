@@ -79,6 +79,9 @@ def command(argv) -> int:
               f"{app.runtime.config.root / 'sim'}", file=sys.stderr, flush=True)
     # The simulation has its own classroom registry (runtime/sim/registry.py).
     registry = None if simulate else _start_registry(app.runtime.config, args.registry_port)
+    if registry is not None:
+        from runtime.image.registry.local import announce
+        announce(app.runtime.config.run, registry.address)
     if not is_loopback(args.host):
         print(f"onggi serve: WARNING: listening on {args.host}: anyone who can reach this port "
               "and has the token can run root containers on this machine", file=sys.stderr)
@@ -108,6 +111,7 @@ def command(argv) -> int:
         app.bridge.stop()
         if registry is not None:
             registry.stop()
+            announce(app.runtime.config.run, None)
         if simulate:
             app.runtime.close()
     return 0

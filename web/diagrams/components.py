@@ -3,7 +3,7 @@
 Client -> Engine -> Registry are real here: the client is the ``onggi`` CLI (or
 this page), the engine is onggi's runtime (live counts of its containers,
 images and networks, read now), the registry is the classroom registry the
-server starts (the local image names that point at a registry are counted).
+server starts (its repositories, asked of it with ``GET /v2/_catalog``).
 Compose, Machine and Swarm are drawn dashed and marked *simulated*: onggi has
 none of them; after a lesson's ``simulate: {scenario: compose, do: up}`` the
 project Compose would make (its network and one container per service, from
@@ -17,6 +17,7 @@ from .html import HEAD, NOTE, OWN, PALE, cell, mark_simulated, new_graph, row, t
 
 PARTS = ("client", "engine", "registry", "compose", "machine", "swarm")
 REAL = ("client", "engine", "registry")
+MAX_REPOS = 5                   # repository names listed in the registry's box
 W = {
     "client": ("클라이언트", "client"),
     "client_is": ("onggi CLI · 이 브라우저 (docker 명령)", "the onggi CLI · this page (the docker command)"),
@@ -34,7 +35,8 @@ W = {
     "containers": ("컨테이너", "containers"),
     "images": ("이미지", "images"),
     "networks": ("사용자 네트워크", "user networks"),
-    "pushed_names": ("레지스트리 주소가 붙은 이미지 이름", "image names with a registry address"),
+    "repositories": ("저장소 (repository)", "repositories"),
+    "no_registry": ("실행 중이 아님", "not running"),
     "simulated": ("모의 (simulated): onggi에는 없습니다", "simulated: onggi has none"),
     "real": ("실제", "real"),
     "api": ("REST API", "REST API"),
@@ -61,16 +63,25 @@ def collect(rt, scans, query) -> dict:
         "containers": len(containers),
         "images": len(images),
         "networks": sum(1 for n in rt.networks.list() if not n.builtin),
-        "pushed_names": sum(1 for i in images for t in i.tags if "/" in t and (":" in t.split("/")[0]
-                                                                          or "." in t.split("/")[0])),
     }
     compose = None
     found = read_result(rt.config.root / "lessons.sqlite", query.get("result"))
     if found and found["kind"] == "simulate" and found["data"].get("scenario") == "compose":
         compose = found["data"].get("state")
     highlight = query.get("component") if query.get("component") in PARTS else None
-    return {"counts": counts, "highlight": highlight, "compose": compose,
+    return {"counts": counts, "repositories": _repositories(rt), "highlight": highlight, "compose": compose,
             "simulated_runtime": bool(getattr(rt, "simulated", False))}
+
+
+def _repositories(rt) -> list[str] | None:
+    """What the classroom registry holds now (None: no registry runs)."""
+    import json
+    if getattr(rt, "simulated", False):
+        status, body, _ = rt.registry.http_get("/v2/_catalog", {})
+        return sorted(json.loads(body)["repositories"]) if status == 200 else None
+    from runtime.image.registry.local import announced, catalog
+    address = announced(rt.config.run)
+    return catalog(address) if address else None
 
 
 def _box(key, lang, lines, *, highlight, real):
@@ -100,8 +111,10 @@ def draw(model, lang="ko"):
         f"{w('containers', lang)}: {c['running']} {w('running', lang)} / {c['containers']}",
         f"{w('images', lang)}: {c['images']}", f"{w('networks', lang)}: {c['networks']}"],
         highlight=hi, real=True))
-    g.node("cmp-registry", id="cmp-registry", label=_box("registry", lang, [
-        f"{w('pushed_names', lang)}: {c['pushed_names']}"], highlight=hi, real=True))
+    repos = model.get("repositories")
+    shown = [w("no_registry", lang)] if repos is None else [f"{w('repositories', lang)}: {len(repos)}"] + [
+        *repos[:MAX_REPOS]] + (["…"] if len(repos) > MAX_REPOS else [])
+    g.node("cmp-registry", id="cmp-registry", label=_box("registry", lang, shown, highlight=hi, real=True))
     g.edge("cmp-client", "cmp-engine", label=w("api", lang), penwidth="2", id="cmp-edge-api")
     g.edge("cmp-engine", "cmp-registry", label=w("push_pull", lang), dir="both", penwidth="2", id="cmp-edge-registry")
     for key in ("compose", "machine", "swarm"):

@@ -151,3 +151,47 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+# -- the classroom registry: where it is, what it holds -----------------------------------
+
+ANNOUNCED = "registry.address"          # under ONGGI_RUN: the address `onggi serve`'s registry has
+
+
+def announce(run_dir: Path, address: str | None) -> None:
+    """Say (or, with None, unsay) where the classroom registry runs, for the views and lessons."""
+    path = Path(run_dir) / ANNOUNCED
+    if address is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(address + "\n")
+    os.replace(tmp, path)
+
+
+def announced(run_dir: Path) -> str | None:
+    """The classroom registry's address (``127.0.0.1:5000``), or None when none was announced."""
+    try:
+        return (Path(run_dir) / ANNOUNCED).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def catalog(address: str, *, timeout: float = 1.0) -> list[str] | None:
+    """The repositories the registry at ADDRESS holds (``GET /v2/_catalog``, plain HTTP: a
+    loopback registry such as the classroom's), or None when it does not answer."""
+    import json
+    host, _, port = address.rpartition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.request("GET", "/v2/_catalog")
+        response = conn.getresponse()
+        if response.status != 200:
+            return None
+        return sorted(json.loads(response.read()).get("repositories") or [])
+    except (OSError, ValueError):
+        return None
+    finally:
+        conn.close()
+

@@ -129,3 +129,25 @@ def test_from_an_image_that_is_only_in_the_registry_pulls_it(onggi, rt, registry
     assert f"pulling {base}: not in the image store" in out
     assert rt.images.resolve(base).id == rt.images.resolve("busybox").id
     assert onggi("run", "--rm", "frompull:1", "cat", "/m", check=True).stdout == "pulled-base\n"
+
+
+def test_the_components_view_lists_what_the_announced_registry_holds(onggi, rt, registry):
+    """The Registry box reads the registry (GET /v2/_catalog), not the local names: a tag alone adds
+    nothing, a push adds the repository."""
+    from runtime.image.registry.local import announce, announced, catalog
+    from web.diagrams import components
+    assert catalog(registry.address) == []
+    assert components.collect(rt, None, {})["repositories"] is None            # nothing announced
+    announce(rt.config.run, registry.address)
+    try:
+        assert announced(rt.config.run) == registry.address
+        ref = f"{registry.address}/view/busybox:1"
+        onggi("tag", "busybox", ref, check=True)
+        assert components.collect(rt, None, {})["repositories"] == []
+        onggi("push", ref, check=True)
+        assert components.collect(rt, None, {})["repositories"] == ["view/busybox"]
+    finally:
+        announce(rt.config.run, None)
+    assert announced(rt.config.run) is None
+    registry.stop()
+    assert catalog(registry.address) is None

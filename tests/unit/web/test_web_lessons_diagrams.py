@@ -66,7 +66,8 @@ def test_vm_collects_the_comparison_a_lesson_stored(tmp_path):
 
 
 def cmp_model(highlight="engine", compose=None):
-    return {"counts": {"running": 2, "containers": 3, "images": 4, "networks": 1, "pushed_names": 1},
+    return {"counts": {"running": 2, "containers": 3, "images": 4, "networks": 1},
+            "repositories": ["parts-busybox", "ship-hello"],
             "highlight": highlight, "compose": compose, "simulated_runtime": False}
 
 
@@ -112,3 +113,28 @@ def test_multihost_collects_a_scenarios_state(tmp_path):
     assert multihost.collect(rt, None, {"scenario": "swarm", "result": str(rid)})["state"] == state
     # A machine picture never shows a swarm's state.
     assert multihost.collect(rt, None, {"scenario": "machine", "result": str(rid)})["state"]["hosts"] == []
+
+
+@pytest.mark.parametrize("repos, shown, hidden", [
+    (["parts-busybox", "ship-hello"], ["repositories: 2", "parts-busybox", "ship-hello"], ["not running"]),
+    ([f"r{i}" for i in range(7)], ["repositories: 7", "r4", "…"], ["r5", "not running"]),
+    (None, ["not running"], ["repositories"]),
+])
+def test_components_registry_box_lists_the_registrys_repositories(repos, shown, hidden):
+    svg = to_svg(components.draw(cmp_model() | {"repositories": repos}, "en"))
+    assert all(s in svg for s in shown) and not any(h in svg for h in hidden)
+
+
+def test_components_registry_box_reads_the_simulated_registry(tmp_path):
+    from runtime.config import Config
+    from runtime.sim import SimRuntime
+    rt = SimRuntime(Config(root=tmp_path / "root", run=tmp_path / "run"))
+    try:
+        rt.images.ensure_base()
+        assert components.collect(rt, None, {})["repositories"] == []
+        rt.images.tag("busybox", "localhost:5000/sim-hello:v1")
+        assert components.collect(rt, None, {})["repositories"] == []
+        rt.push("localhost:5000/sim-hello:v1")
+        assert components.collect(rt, None, {})["repositories"] == ["sim-hello"]
+    finally:
+        rt.close()
