@@ -187,7 +187,13 @@ def test_a_live_value_that_cannot_be_read_yet_stops_the_action(app, sio, learner
     assert ack["error"].startswith("cannot do this yet: ip_address:net-web: no container named net-web yet")
 
 
-def test_simulated_mode_marks_every_lesson_and_refuses_real_only_actions(app, sio, learner):
+def test_simulated_mode_marks_every_lesson_and_refuses_real_only_actions(app, sio, learner, tmp_path):
+    # Every lesson of the course plays simulated; an instructor's may say `mode: real`.
+    import shutil
+    shutil.copytree(app.lessons.root, tmp_path / "lessons")
+    for f in (tmp_path / "lessons" / "08-cgroups").glob("lesson.*.md"):
+        f.write_text(f.read_text().replace("mode: any", "mode: real", 1))
+    app.lessons.root = tmp_path / "lessons"
     app.runtime.simulated = True
     try:
         data = learner.get("/api/lessons", headers=H).get_json()
