@@ -88,7 +88,8 @@ static/vendor/.installed: static/package-lock.json
 	touch $@
 
 base-image: venv
-	$(ONGGI) system init
+	# Without the warm server: setup must leave no process (nor its spare cgroup) behind.
+	ONGGI_NO_WARM=1 $(ONGGI) system init
 
 run: setup
 	$(ONGGI) serve
