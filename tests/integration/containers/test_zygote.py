@@ -104,7 +104,20 @@ def test_commands_that_launch_nothing_leave_no_spares(onggi, onggi_config, v1_ho
 
 def test_a_killed_server_leaves_a_spare_that_prune_removes(onggi, onggi_config, rt, stop_warm, v1_host):
     zygote_waiting(onggi, onggi_config)
-    time.sleep(0.3)            # the worker that served warm_up's command has removed its own spare
+    parent = onggi_config.cgroup_root / "memory" / onggi_config.cgroup_parent
+
+    def settled():
+        # One spare, its owner (the waiting spare worker) alive and its zygote inside: the
+        # worker that served warm_up's command has removed its own by then. (A fixed sleep
+        # was not enough on a loaded host: the only spare left could be that worker's.)
+        names = spares(onggi_config)
+        if len(names) != 1 or not os.path.exists(f"/proc/{names[0].rpartition('-')[2]}"):
+            return False
+        try:
+            return bool((parent / names[0] / "cgroup.procs").read_text().split())
+        except FileNotFoundError:
+            return False
+    assert wait_for(lambda: settled() and (time.sleep(0.3) or settled()), timeout=10)
     mine = f"ONGGI_RUN={onggi_config.run}".encode()
     for pid in map(int, subprocess.run(["pgrep", "-f", "runtime.cli.warm"], capture_output=True,
                                        text=True).stdout.split()):
@@ -113,7 +126,6 @@ def test_a_killed_server_leaves_a_spare_that_prune_removes(onggi, onggi_config, 
                 os.kill(pid, signal.SIGKILL)     # no chance to clean up: the zygote dies with it
         except (FileNotFoundError, ProcessLookupError):
             pass
-    parent = onggi_config.cgroup_root / "memory" / onggi_config.cgroup_parent
 
     def emptied():
         try:
