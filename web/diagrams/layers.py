@@ -28,6 +28,7 @@ from runtime.inspect import layers as L
 from runtime.inspect import mounts
 
 from . import short
+from .fit import short_path
 from .html import HEAD, NOTE, OWN, PALE, WARN, cell, human, mark_simulated, new_graph, row, table
 from .text import status, t
 
@@ -236,7 +237,8 @@ def _draw_stack(model, lang):
         g.node(node, id=node, label=table([
             row(cell(t("merged", lang), bold=True, bg=OWN if merged["mounted"] else PALE, id=f"{node}-title")),
             row(cell(state, id=f"{node}-state", bg=OWN if merged["mounted"] else None)),
-            row(cell(merged["mountpoint"], mono=True, size=8))]))
+            row(cell(short_path(merged["mountpoint"]), mono=True, size=8, id=f"{node}-path",
+                     title=merged["mountpoint"]))]))
         if below:
             g.edge(below, node, style="bold")
     g.attr(label=model["title"], labelloc="t", fontsize="14")

@@ -16,10 +16,12 @@ from runtime.inspect import mounts, namespaces, procs
 from runtime.linux.namespaces import ALL_KINDS
 
 from . import short
+from .fit import short_cmd
 from .html import HEAD, OWN, PALE, SHARED, cell, mark_simulated, new_graph, row, table
 from .text import t
 
 MAX_PROCS = 5
+CMD_MAX = 300           # the whole command line goes into a tooltip; the cell shows a short one
 COLUMNS = 4
 
 
@@ -39,7 +41,7 @@ def collect(rt, scans, query) -> dict:
         for pid in pids[:MAX_PROCS]:
             nspid = procs.nspid(pid, proc)
             if nspid:
-                rows.append({"pid": pid, "nspid": nspid, "cmd": " ".join(procs.cmdline(pid, proc))[:40]})
+                rows.append({"pid": pid, "nspid": nspid, "cmd": " ".join(procs.cmdline(pid, proc))[:CMD_MAX]})
         if not rows:
             continue
         init = next((p["pid"] for p in rows if p["nspid"][-1] == 1), rows[0]["pid"])
@@ -123,7 +125,8 @@ def _container(c, host, lang) -> str:
     for n, p in enumerate(c["procs"]):
         inside = p["nspid"][-1]
         rows.append(row(cell(f"{p['pid']} → {inside}", mono=True, id=f"ns-{cid}-proc-{n}"),
-                        cell(p["cmd"] or "?", colspan=2, align="LEFT", mono=True, id=f"ns-{cid}-cmd-{n}")))
+                        cell(short_cmd(p["cmd"]) if p["cmd"] else "?", colspan=2, align="LEFT", mono=True,
+                             id=f"ns-{cid}-cmd-{n}", title=p["cmd"] or "?")))
     if c["more"]:
         rows.append(row(cell(f"+{c['more']}", colspan=3)))
     if c.get("root"):

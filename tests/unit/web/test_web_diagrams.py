@@ -166,3 +166,25 @@ def test_cgroups_many_containers_wrap_into_rows_and_paths_stay_short():
     assert ys[3] > ys[0] and ys[6] > ys[3], ys            # then the next rows, each further down
     assert f"/onggi/{ids_[0][:12]}…" in svg and f">/onggi/{ids_[0]}<" not in svg
     assert f'title="/onggi/{ids_[0]}"' in svg             # the whole path is the tooltip
+
+
+def test_layers_merged_mountpoint_is_short_with_the_whole_path_as_tooltip():
+    # The mountpoint (root, containers/, 64 hex digits, merged) ran past the right edge of its cell.
+    mountpoint = f"/var/lib/onggi/containers/{CID}/merged"
+    model = {"mode": "stack", "title": "web", "layers": [],
+             "merged": {"mountpoint": mountpoint, "mounted": True, "node_id": f"layer-{CID[:12]}-merged"}}
+    svg = to_svg(layers.draw(model, "en"))
+    assert f">/var/lib/onggi/containers/{CID[:12]}…/merged<" in svg
+    assert f">{mountpoint}<" not in svg
+    assert f'title="{mountpoint}"' in svg
+
+
+def test_namespaces_long_command_is_short_with_the_whole_line_as_tooltip():
+    # During a step-through the container's process is still onggi's launcher, waiting on its pipe:
+    # "/work/main/.venv/bin/python -m runtime.c" (cut at 40, no mark) ran past its cell.
+    cmd = "/opt/onggi/.venv/bin/python -m runtime.container.monitor 7 /var/lib/onggi/containers/x"
+    svg = to_svg(namespaces.draw(ns_model(cmd=cmd), "en"))
+    shown = re.search(rf'id="a_ns-{CID[:12]}-cmd-0".*?<text[^>]*>([^<]*)<', svg, re.S).group(1)
+    assert shown.startswith("python -m runtime.") and shown.endswith("…") and len(shown) <= 28, shown
+    assert f'title="{cmd}"' in svg
+    assert ">sleep 60<" in to_svg(namespaces.draw(ns_model(), "en"))      # a short one stays whole
