@@ -3,6 +3,7 @@ import { ackError, api, el, errorText, human } from "./api.js";
 import { setupChrome } from "./chrome.js";
 import { flash, onPick, putSvg } from "./diagrams.js";
 import { apply, lang, onLang, t } from "./i18n.js";
+import { clearNotice, forget, onEvent as launchEvent, rerenderNotice, watchLaunch } from "./launched.js";
 import { rerender as rerenderSteps, setupSteps } from "./step.js";
 import { openExec, refit, setRunning, setupTerminal } from "./term.js";
 
@@ -26,6 +27,7 @@ socket.on("disconnect", () => {
 socket.on("backlog", (events) => { $("events").innerHTML = ""; for (const e of events) addEvent(e); });
 socket.on("event", (e) => {
   addEvent(e);
+  launchEvent(e);
   if (e.type.startsWith("container.") && e.type !== "container.step") scheduleRefresh();
   if (e.type === "container.oom") flash($("diagram"), `cg-${e.id.slice(0, 12)}`);
 });
@@ -95,9 +97,9 @@ async function refreshContainers() {
       el("div", { class: "row2 small" }, el("code", {}, c.command.join(" ")), " · ", t(`status.${c.status}`),
         c.pid ? ` · PID ${c.pid}` : "", c.exit_code !== null && !running ? ` · exit ${c.exit_code}` : ""),
       el("div", { class: "actions" },
-        running ? act("containers.stop", () => act_("POST", `/api/containers/${c.id}/stop?t=2`))
+        running ? act("containers.stop", () => { forget(c.id); return act_("POST", `/api/containers/${c.id}/stop?t=2`); })
           : act("containers.start", () => act_("POST", `/api/containers/${c.id}/start`)),
-        act("containers.remove", () => act_("DELETE", `/api/containers/${c.id}?force=1`), "danger"),
+        act("containers.remove", () => { forget(c.id); return act_("DELETE", `/api/containers/${c.id}?force=1`); }, "danger"),
         running ? act("containers.terminal", () => { location.hash = "#term"; setTimeout(() => openExec(c.id), 50); }) : null,
         act("containers.layers", () => selectLayers(`container=${c.id}`)))));
   }
@@ -112,15 +114,19 @@ async function act_(method, path) {
 }
 
 $("show-all").addEventListener("change", refreshContainers);
+// The browser's own validation (a required image, the name's pattern) stops a submit before
+// our handler runs: the last run's error or notice would stay as if it were about this one.
+$("run-form").addEventListener("invalid", () => { $("run-error").textContent = ""; clearNotice(); }, true);
 $("run-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   const body = { image: f.get("image"), cmd: f.get("cmd") || null };
   for (const k of ["name", "network", "memory"]) if (f.get(k)) body[k] = f.get(k);
   $("run-error").textContent = "";
-  const button = ev.target.querySelector("button");
+  clearNotice();
+  const button = ev.target.querySelector("button[type=submit]");
   button.disabled = true;
-  try { await api("POST", "/api/containers", body); ev.target.elements.name.value = ""; }
+  try { watchLaunch(await api("POST", "/api/containers", body)); ev.target.elements.name.value = ""; }
   catch (err) { $("run-error").textContent = errorText(err); }
   finally { button.disabled = false; }
   refreshContainers();
@@ -263,5 +269,5 @@ function relang() {
 setupChrome();
 setupSteps(socket);
 setupTerminal(socket);
-onLang(() => { relang(); rerenderSteps(); refreshContainers(); });
+onLang(() => { relang(); rerenderSteps(); refreshContainers(); rerenderNotice(); });
 showTab();

@@ -34,6 +34,9 @@ export function setupSteps(sock) {
       if (ack.error) $("step-error").textContent = ackError(ack);
     });
   });
+  // A submit the browser's validation stopped (no image) never reaches the handler above:
+  // the error from the try before would stay as if it were this one's.
+  $("step-form").addEventListener("invalid", () => { $("step-error").textContent = ""; }, true);
   $("step-join").addEventListener("click", () => {
     const room = new FormData($("step-form")).get("room");
     socket.emit("step.join", { room }, (ack) => {

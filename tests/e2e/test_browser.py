@@ -270,3 +270,56 @@ def test_presenter_mode_enlarges_the_terminal_too(page, server, onggi, shot):
     page.wait_for_function(f"{size} === {before}")
     page.click("#term-close")
     onggi("rm", "-f", cid, check=True)
+
+
+def test_a_container_that_ends_at_once_says_how_it_ended_and_what_it_printed(page, server, onggi, shot):
+    """`echo hi` from the page left the running-only list at once: to the learner nothing happened."""
+    open_dashboard(page, server)
+    page.fill("#run-form input[name=name]", "e2e-echo")
+    page.fill("#run-form input[name=cmd]", "echo hi")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#run-notice:visible")
+    notice = page.inner_text("#run-notice")
+    assert "e2e-echo" in notice and "종료 코드 0" in notice, notice           # in the page's language
+    assert page.inner_text("#run-notice .output").strip() == "hi"              # what it printed
+    assert not page.is_visible("#containers li:has-text('e2e-echo')")
+    shot(page, "15-run-ended-at-once")
+    page.click("#run-notice button.show-all")                                  # where it still is
+    page.wait_for_selector("#containers li:has-text('e2e-echo')")
+    assert page.is_checked("#show-all") and page.is_visible("#run-notice")
+    page.uncheck("#show-all")
+    # The next run's notice replaces it; one that fails says so with its error output.
+    page.fill("#run-form input[name=name]", "e2e-fail")
+    page.fill("#run-form input[name=cmd]", "ls /nope")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#run-notice:has-text('e2e-fail')")
+    assert "e2e-echo" not in page.inner_text("#run-notice")
+    assert "종료 코드 1" in page.inner_text("#run-notice") and "/nope" in page.inner_text("#run-notice .output")
+    page.click("#run-notice button.close")
+    assert not page.is_visible("#run-notice")
+    onggi("rm", "-f", "e2e-echo", "e2e-fail", check=True)
+
+
+def test_an_old_error_goes_when_the_browser_blocks_the_next_submit(page, server):
+    """The browser's own validation stops the submit before the page's handler runs: the last
+    error stayed, as if it were about the submit the learner just tried."""
+    open_dashboard(page, server)
+    page.fill("#run-form input[name=image]", "no-such-image-e2e")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_selector("#run-error:not(:empty)")
+    page.fill("#run-form input[name=name]", "-not a name")         # the name's pattern refuses it
+    page.click("#run-form button[type=submit]")
+    page.wait_for_timeout(300)
+    assert page.inner_text("#run-error") == "" and not page.is_visible("#run-error")
+    page.fill("#run-form input[name=name]", "")
+    page.goto(server["base"] + "/#step")
+    page.fill("#step-form input[name=image]", "no-such-image-e2e")
+    page.fill("#step-form input[name=room]", "e2e-invalid")
+    page.click("#step-form button[type=submit]")
+    page.wait_for_selector("#step-error:not(:empty)")
+    page.fill("#step-form input[name=image]", "")                   # required
+    page.click("#step-form button[type=submit]")
+    page.wait_for_timeout(300)
+    assert page.inner_text("#step-error") == ""
+    page.errors[:] = [e for e in page.errors if "status of 404" not in e]      # the test's own 404
+
