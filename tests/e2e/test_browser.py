@@ -323,3 +323,16 @@ def test_an_old_error_goes_when_the_browser_blocks_the_next_submit(page, server)
     assert page.inner_text("#step-error") == ""
     page.errors[:] = [e for e in page.errors if "status of 404" not in e]      # the test's own 404
 
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_presenter_header_stays_on_one_line_on_a_small_projector(page, server, lang, shot):
+    # At 1024 pixels the presenter-sized header wrapped onto a second line.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_dashboard(page, server, lang=lang)
+    page.click("#presenter-toggle")
+    page.wait_for_function("document.body.classList.contains('presenter')")
+    tops = page.eval_on_selector_all("header.top > *", "els => els.map(e => e.getBoundingClientRect().top)")
+    assert max(tops) - min(tops) < 8, tops
+    assert page.evaluate("document.querySelector('header.top').getBoundingClientRect().height") < 80
+    shot(page, f"16-presenter-header-1024-{lang}", clip={"x": 0, "y": 0, "width": 1024, "height": 120})
+    page.click("#presenter-toggle")
