@@ -25,6 +25,8 @@ export function putSvg(box, svg, before = undefined) {
   const el = box.querySelector("svg");
   if (!el) return [];
   el.setAttribute("preserveAspectRatio", "xMidYMin meet");
+  // The height Graphviz drew it at ("538pt"): presenter mode scales a view up to the screen, never below this.
+  if (el.getAttribute("height")) el.style.setProperty("--natural-h", el.getAttribute("height"));
   const changed = [];
   if (old.size === 0 && before === undefined) return changed;     // first render: nothing to compare
   for (const [id, text] of textsOf(el)) {

@@ -336,3 +336,25 @@ def test_presenter_header_stays_on_one_line_on_a_small_projector(page, server, l
     assert page.evaluate("document.querySelector('header.top').getBoundingClientRect().height") < 80
     shot(page, f"16-presenter-header-1024-{lang}", clip={"x": 0, "y": 0, "width": 1024, "height": 120})
     page.click("#presenter-toggle")
+
+
+
+def test_presenter_mode_fits_a_view_to_the_screen_but_never_shrinks_it(page, server, shot):
+    """Scaled to the width alone, the namespaces view on a 1366x768 projector was the host's
+    table five times over, taller than the screen: what came below it was out of sight."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_dashboard(page, server, lang="en")
+    page.click("#presenter-toggle")
+    page.wait_for_function("document.body.classList.contains('presenter')")
+    svg = page.evaluate("""(() => { const s = document.querySelector('#diagram svg'), r = s.getBoundingClientRect();
+        return {bottom: r.bottom, height: r.height, natural: s.height.baseVal.value, screen: innerHeight}; })()""")
+    assert svg["natural"] < svg["screen"] - 250, svg                # the host alone: it fits
+    assert svg["bottom"] <= svg["screen"], svg                      # so all of it is on the screen,
+    assert svg["height"] > svg["natural"], svg                      # larger than on a laptop
+    shot(page, "17-presenter-1366-fits")
+    page.click("#presenter-toggle")
+    page.wait_for_function("!document.body.classList.contains('presenter')")
+    page.reload()
+    page.wait_for_selector("#diagram svg")
+    tall = page.evaluate("document.querySelector('#diagram svg').style.getPropertyValue('--natural-h')")
+    assert tall.endswith("pt"), tall                                # a tall view keeps its drawn size
