@@ -619,6 +619,11 @@ class SimContainer:
                 c["procs"] = [p for p in c.get("procs", []) if p["nspid"] != nspid]
 
     def _spawn(self, argv, kind: str) -> int:
+        self._fork()
+        return self._new_process(argv, "busy" if kind in ("busy", "forks") else "idle")[0]
+
+    def _fork(self) -> None:
+        """fork() in the container: refused (CantFork) when its pids limit is reached."""
         from runtime.sim.machine import MAX_PROCS
         with self.rt.world.edit() as world:
             c = self._c(world)
@@ -628,7 +633,6 @@ class SimContainer:
                 c["forks_refused"] = c.get("forks_refused", 0) + 1
         if full:
             raise CantFork()
-        return self._new_process(argv, "busy" if kind in ("busy", "forks") else "idle")[0]
 
     def _exec_image(self, nspid: int, argv: list[str]) -> None:
         """Process NSPID exec'd ARGV: its command line changes (what ps shows)."""

@@ -332,6 +332,9 @@ class PlanMachine(View):
         self.spawned.append((argv, kind))
         return 2 + len(self.spawned)
 
+    def fork(self) -> None:
+        pass                              # a first process's shell is never interactive
+
     def kill(self, pid: int, sig: int) -> str | None:
         return None if pid == 1 or 2 <= pid < 2 + len(self.spawned) + 1 else "No such process"
 
@@ -378,6 +381,9 @@ class LiveMachine(View):
 
     def spawn(self, argv: list[str], kind: str) -> int:
         return self.container._spawn(argv, kind)
+
+    def fork(self) -> None:
+        self.container._fork()
 
     def kill(self, pid: int, sig: int) -> str | None:
         return self.container._signal_inside(pid, sig)

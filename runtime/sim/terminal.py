@@ -62,8 +62,10 @@ class ShellSession:
         env["TERM"] = "xterm-256color"
         self._sh = Interp(None, env, cwd=record["process"]["cwd"], pid=self._nspid, name="sh")
         self._sh.exported.add("TERM")
+        # A shell typed into is interactive (its errors end a line); `exec -it NAME top` is not one.
+        self._sh.interactive = self.argv[0].rsplit("/", 1)[-1] in ("sh", "ash") and len(self.argv) == 1
         threading.Thread(target=self._work, name=f"sim-term-{c.short_id}", daemon=True).start()
-        if self.argv[0].rsplit("/", 1)[-1] in ("sh", "ash") and len(self.argv) == 1:
+        if self._sh.interactive:
             self._prompt()
         else:
             self._queue.put(("argv", self.argv))

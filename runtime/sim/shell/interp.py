@@ -34,7 +34,10 @@ SIGNALS = {"HUP": 1, "INT": 2, "QUIT": 3, "KILL": 9, "USR1": 10, "USR2": 12, "PI
 MAX_DEPTH = 60
 MAX_TICKS = 20000          # rounds without a sleep before a loop counts as busy forever
 BACKGROUND_TICKS = 500
-FAILED_FORKS = 3           # "can't fork" lines a fork loop prints before we call it endless
+# The builtins of busybox's ash, which run without a fork (sleep is one here, not in ash).
+ASH_BUILTINS = {"echo", "printf", "cd", "pwd", "exit", "export", "unset", "trap", "kill", "true",
+                "false", ":", "break", "continue", "test", "[", "[[", "eval", "read", "wait", "set",
+                "shift", "exec", "local", "readonly"}
 
 
 class RunsForever(Exception):
@@ -51,6 +54,15 @@ class Interrupted(Exception):
 
 class CantFork(Exception):
     """The cgroup's pids limit (or the simulation's own cap) refused a new process."""
+
+
+class ShellError(Exception):
+    """ash's own error (its EXERROR), such as a refused fork: a script ends with CODE, an
+    interactive shell drops the rest of the line and prompts again."""
+
+    def __init__(self, code: int = 2):
+        super().__init__(code)
+        self.code = code
 
 
 class ExitShell(Exception):
@@ -76,6 +88,7 @@ class Machine(Protocol):
     def sleep(self, seconds: float) -> None: ...               # may raise RunsForever / Interrupted
     def tick(self) -> None: ...                                # may raise Interrupted (Ctrl-C)
     def spawn(self, argv: list[str], kind: str) -> int: ...    # a background process; raises CantFork
+    def fork(self) -> None: ...                                # a command's own process; raises CantFork
     def kill(self, pid: int, sig: int) -> str | None: ...      # an error text, or None
     def listen(self, port: int, home: str) -> None: ...       # a web server serves HOME on PORT
 
@@ -150,7 +163,7 @@ class Interp:
         self.background = False         # a job started with &: it must not block the shell
         self.exited = False             # the script ran "exit"
         self.ticks = 0
-        self.failed_forks = 0
+        self.interactive = False        # a terminal's shell: its errors end the line, not the shell
 
     # -- entry points ------------------------------------------------------------------------
     def run(self, src: str, out: Out, stdin: str = "") -> int:
@@ -167,6 +180,9 @@ class Interp:
         except ExitShell as exc:
             self.status = exc.code
             self.exited = True
+        except ShellError as exc:
+            self.status = exc.code
+            self.exited = not self.interactive
         except _Break:
             pass
         return self.status
@@ -200,19 +216,21 @@ class Interp:
             sub._and_or(node, out, "")
         except RunsForever as exc:
             kind = exc.kind
-        except (ExitShell, _Break):
+        except (ExitShell, ShellError, _Break):
             pass
         if kind is None:
             return 0
         try:
             self.machine.spawn(_words_of(node), kind)
         except CantFork:
-            out.write(2, f"{self.name}: can't fork: Resource temporarily unavailable\n")
-            self.failed_forks += 1
-            if self.failed_forks >= FAILED_FORKS:
-                raise RunsForever("forks") from None
-            return 2
+            self._cant_fork(out.write)
         return 0
+
+    def _cant_fork(self, write) -> None:
+        """fork() failed (EAGAIN: the pids limit): ash says so and raises its error, which ends
+        a script (status 2) and, in a terminal, the line; a fork loop stops at its first refusal."""
+        write(2, f"{self.name}: can't fork: Resource temporarily unavailable\n")
+        raise ShellError(2)
 
     def tick(self) -> None:
         """One more command or loop round: a script that goes round this often without
@@ -257,7 +275,7 @@ class Interp:
                     sub = self._clone()
                     try:
                         return sub._list(node.body, target, stdin)
-                    except ExitShell as exc:
+                    except (ExitShell, ShellError) as exc:
                         return exc.code
                 return self._list(node.body, target, stdin)
             if isinstance(node, If):
@@ -336,6 +354,15 @@ class Interp:
             return self._function(name, argv, stdin, write)
         builtin = BUILTINS.get(name)
         call = Call(argv, stdin, write, self, piped)
+        if builtin is not None and (name in ASH_BUILTINS or not self.interactive):
+            return builtin(call)
+        if self.interactive:
+            # A terminal's shell forks for every program (busybox's NOFORK applets are off in
+            # Debian's build): at the pids limit even ls fails, only builtins still run.
+            try:
+                self.machine.fork()
+            except CantFork:
+                self._cant_fork(write)
         if builtin is not None:
             return builtin(call)
         program = self.find_program(name)

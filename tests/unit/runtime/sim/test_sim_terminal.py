@@ -84,3 +84,20 @@ def test_a_one_shot_command_runs_and_ends(term):
     _, _, screen = term(argv=("ls", "/"))
     assert screen.done.wait(3) and screen.code == 0
     assert "bin\r\ndev\r\netc" in screen.text
+
+
+def test_a_fork_loop_typed_in_a_terminal_stops_at_the_limit_and_then_only_builtins_run(term, started, sim):
+    # Real busybox sh in a container with --pids-limit 20: one "can't fork" and the prompt comes
+    # back ($? is 2); at the limit every program (ls, ps) needs a fork and fails, echo does not.
+    c, session, screen = term(started(name="forks", pids_limit=20))
+    screen.wait_for("/ # ")
+    session.write("while true; do sleep 3600 & done\r")
+    screen.wait_for("sh: can't fork: Resource temporarily unavailable\r\n/ # ", timeout=10)
+    assert screen.text.count("can't fork") == 1
+    assert sim.cgroups.get(c.id).stats().pids_current == 20
+    session.write("echo status=$?; ls /\r")
+    screen.wait_for("status=2\r\nsh: can't fork: Resource temporarily unavailable\r\n/ # ")
+    session.write("ps\r")
+    screen.wait_for("ps\r\nsh: can't fork: Resource temporarily unavailable\r\n/ # ")
+    assert "PID   USER" not in screen.text
+    session.close()
