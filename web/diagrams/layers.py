@@ -30,7 +30,7 @@ from runtime.inspect import mounts
 from . import short
 from .fit import short_path
 from .html import HEAD, NOTE, OWN, PALE, WARN, cell, human, mark_simulated, new_graph, row, table
-from .text import status, t
+from .text import shared_counts, status, t
 
 
 @dataclass
@@ -223,8 +223,7 @@ def _draw_stack(model, lang):
                                  bg=WARN, id=f"{node}-wasted")))
         others = [i for i in layer.get("images", [])]
         if len(others) > 1 or (layer["kind"] == "image" and layer.get("containers")):
-            text = t("shared_counts", lang).format(images=len(others),
-                                                   containers=len(layer.get("containers", [])))
+            text = shared_counts(len(others), len(layer.get("containers", [])), lang)
             rows.append(row(cell(text, colspan=3, size=9, id=f"{node}-shared")))
         g.node(node, id=node, label=table(rows))
         if below:

@@ -53,9 +53,6 @@ WORDS = {
     "deleted": ("삭제", "deleted"),
     "wasted": ("낭비", "wasted"),
     "shared_by": ("공유", "shared by"),
-    # Korean counts things after the noun ("이미지 2개"), not before it as English does.
-    "shared_counts": ("이미지 {images}개, 컨테이너 {containers}개가 함께 씀",
-                      "shared by: {images} images, {containers} containers"),
     "status_created": ("만들어짐", "created"),
     "status_running": ("실행 중", "running"),
     "status_exited": ("종료됨", "exited"),
@@ -81,3 +78,15 @@ def status(value: str, lang: str = "ko") -> str:
     """A container's status (created, running...) in LANG; one we have no words for as it is."""
     key = f"status_{value}"
     return t(key, lang) if key in WORDS else value
+
+
+def shared_counts(images: int, containers: int, lang: str = "ko") -> str:
+    """Who shares a layer. Korean counts after the noun ("이미지 2개") and has no plural;
+    English put one thing in the plural ("1 images")."""
+    if lang == "en":
+        return f"shared by: {_many(images, 'image')}, {_many(containers, 'container')}"
+    return f"이미지 {images}개, 컨테이너 {containers}개가 함께 씀"
+
+
+def _many(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

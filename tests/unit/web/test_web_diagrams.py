@@ -146,6 +146,10 @@ def test_layers_shared_counts_read_as_korean():
     ko = to_svg(layers.draw(model, "ko"))
     assert "이미지 2개, 컨테이너 3개가 함께 씀" in ko      # not "공유: 2 이미지, 3 컨테이너"
     assert "shared by: 2 images, 3 containers" in to_svg(layers.draw(model, "en"))
+    model["layers"][0]["containers"] = ["web"]             # one is not "1 containers"
+    assert "shared by: 2 images, 1 container" in to_svg(layers.draw(model, "en"))
+    model["layers"][0]["images"] = ["app:1"]
+    assert "shared by: 1 image, 1 container" in to_svg(layers.draw(model, "en"))
 
 
 def _node_y(svg: str, node: str) -> float:
