@@ -81,6 +81,8 @@ Object.assign(STRINGS, {
   "lessons.start": ["시작하기", "Start"],
   "lessons.resume": ["이어서 하기", "Resume"],
   "lessons.export": ["진도 내보내기", "Export progress"],
+  "lessons.malformed": ["이 강의 파일은 잘못된 곳이 있어 목록에서 빠졌습니다. 고친 뒤 저장하면 다시 읽습니다 (형식은 lessons/README.md, 검사는 python -m web.lessons.validate):",
+    "These lesson files are malformed, so their lessons are left out of the list. Fix and save, and they are read again (the format is in lessons/README.md; check with python -m web.lessons.validate):"],
   "lessons.import": ["진도 가져오기", "Import progress"],
   "lessons.imported": ["가져왔습니다:", "imported:"],
   "lessons.import_bad": ["진도 파일이 아닙니다: '진도 내보내기'로 받은 JSON 파일을 고르세요",

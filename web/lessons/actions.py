@@ -31,11 +31,12 @@ LABEL = "org.onggi.lesson"
 
 ACTIONS = {
     "run": Signature(("image",), ("name", "cmd", "detach", "memory", "cpus", "pids_limit", "network",
-                                  "ports", "env", "hostname"),
+                                  "ports", "env", "hostname", "workdir", "user", "read_only"),
                      validators={"image": P.text, "name": P.text, "cmd": P.words, "detach": P.flag,
                                  "memory": P.size, "cpus": P.number, "pids_limit": P.whole,
-                                 "network": P.text, "ports": P.strings, "env": P.strings,
-                                 "hostname": P.text}),
+                                 "network": P.text, "ports": P.strings, "env": P.env,
+                                 "hostname": P.text, "workdir": P.text, "user": P.text,
+                                 "read_only": P.flag}),
     "exec": Signature(("name", "cmd"), validators={"cmd": P.words}),
     "terminal": Signature(("name",), shorthand="name"),
     "stop": Signature(("name",), shorthand="name"),
@@ -92,7 +93,10 @@ def spec(params: dict, lesson_id: str):
     """The ContainerSpec of a ``run`` action, labelled with the lesson."""
     from web.api.specs import spec_from_json
     body = {k: params[k] for k in ("image", "name", "memory", "cpus", "pids_limit", "network",
-                                   "ports", "env", "hostname") if params.get(k) is not None}
+                                   "ports", "env", "hostname", "read_only") if params.get(k) is not None}
+    for key in ("workdir", "user"):              # user: 1000 is a number in YAML
+        if params.get(key) is not None:
+            body[key] = str(params[key])
     if params.get("cmd") is not None:
         cmd = params["cmd"]
         body["cmd"] = [str(w) for w in cmd] if isinstance(cmd, list) else str(cmd)
@@ -107,13 +111,16 @@ def run_args(params: dict, lesson_id: str) -> list[str]:
     """``onggi run`` flags and words for a ``run`` action (the browser terminal's ``run -it``)."""
     args = ["--label", f"{LABEL}={lesson_id}"]
     for key, flag in (("name", "--name"), ("memory", "--memory"), ("cpus", "--cpus"),
-                      ("pids_limit", "--pids-limit"), ("network", "--network"), ("hostname", "--hostname")):
+                      ("pids_limit", "--pids-limit"), ("network", "--network"), ("hostname", "--hostname"),
+                      ("workdir", "--workdir"), ("user", "--user")):
         if params.get(key) is not None:
             args += [flag, str(params[key])]
-    for port in params.get("ports") or []:
-        args += ["--publish", str(port)]
-    for item in params.get("env") or []:
-        args += ["--env", str(item)]
+    if params.get("read_only"):
+        args.append("--read-only")
+    for key, flag in (("ports", "--publish"), ("env", "--env")):
+        items = params.get(key) or []
+        for item in [items] if isinstance(items, str) else items:      # one string is one item
+            args += [flag, str(item)]
     args.append(str(params["image"]))
     cmd = params.get("cmd")
     if cmd is not None:

@@ -70,26 +70,83 @@ def strong_cjk(html: str) -> str:
 
 # -- the course ---------------------------------------------------------------------------
 
-def load_course(root: Path) -> Course:
-    """Every lesson under ROOT (folders ``NN-slug``), both languages, checked to agree."""
+def load_course(root: Path, *, strict: bool = True) -> Course:
+    """Every lesson under ROOT (folders ``NN-slug``), both languages, checked to agree.
+    STRICT: the first malformed lesson raises its LessonError; otherwise it is left out
+    and its error kept in ``Course.errors`` (the web app lists the others)."""
     root = Path(root)
-    lessons = {}
+    lessons, errors = {}, []
+    for d in lesson_dirs(root, strict=strict):
+        try:
+            lessons[d.name] = load_lesson(root, d)
+        except LessonError as exc:
+            if strict:
+                raise
+            errors.append(" ".join(str(exc).split()))
+    return Course(lessons=lessons, root=str(root), errors=tuple(errors))
+
+
+def check_course(root: Path) -> list[LessonError]:
+    """What is wrong under ROOT: the first error of each lesson folder (empty: all is well)."""
+    root = Path(root)
+    if not root.is_dir():
+        return [LessonError(str(root), None, "no such folder of lessons")]
+    errors = []
+    for d in lesson_dirs(root, strict=False):
+        try:
+            load_lesson(root, d)
+        except LessonError as exc:
+            errors.append(exc)
+    return errors
+
+
+def lesson_dirs(root: Path, strict: bool = True) -> list[Path]:
+    """ROOT's lesson folders, in order; a folder that means to be a lesson (its name starts with
+    a number, or it holds lesson files) but is not named NN-slug would silently not be listed,
+    so it is refused (STRICT) or returned for load_lesson to refuse."""
+    out = []
     for d in sorted(root.iterdir() if root.is_dir() else []):
-        m = LESSON_DIR.match(d.name)
-        if not d.is_dir() or not m:
+        if not d.is_dir():
             continue
-        pair = {}
-        for lang in LANGS:
-            path = d / f"lesson.{lang}.md"
-            shown = f"{root.name}/{d.name}/{path.name}"
-            if not path.exists():
-                raise LessonError(f"{root.name}/{d.name}", None, f"lesson.{lang}.md is missing "
-                                  "(every lesson has lesson.ko.md and lesson.en.md)")
-            pair[lang] = parse(path.read_text(encoding="utf-8"), lesson_id=d.name, lang=lang,
-                               shown=shown, number=int(m.group(1)))
-        compare(pair["ko"], pair["en"])
-        lessons[d.name] = pair
-    return Course(lessons=lessons, root=str(root))
+        if LESSON_DIR.match(d.name) or d.name[:1].isdigit() or any(d.glob("lesson.*.md")):
+            if strict and not LESSON_DIR.match(d.name):
+                load_lesson(root, d)                  # raises
+            out.append(d)
+    return out
+
+
+def load_lesson(root: Path, d: Path) -> dict:
+    """The lesson in folder D of ROOT: {lang: Lesson}, both languages checked to agree."""
+    m = LESSON_DIR.match(d.name)
+    if not m:
+        raise LessonError(f"{root.name}/{d.name}", None, "a lesson folder is named NN-slug: "
+                          "a number, '-', then lower-case letters, digits and '-' "
+                          "(like 11-env-and-config); rename it")
+    pair = {}
+    for lang in LANGS:
+        path = d / f"lesson.{lang}.md"
+        shown = f"{root.name}/{d.name}/{path.name}"
+        if not path.exists():
+            others = sorted(f.name for f in d.glob("lesson.*.md") if f.name not in
+                            {f"lesson.{x}.md" for x in LANGS})
+            found = f"; found {', '.join(others)}: rename it" if others else ""
+            raise LessonError(f"{root.name}/{d.name}", None, f"lesson.{lang}.md is missing "
+                              f"(every lesson has lesson.ko.md and lesson.en.md{found})")
+        pair[lang] = parse(read_text(path, shown), lesson_id=d.name, lang=lang,
+                           shown=shown, number=int(m.group(1)))
+    compare(pair["ko"], pair["en"])
+    return pair
+
+
+def read_text(path: Path, shown: str) -> str:
+    """A lesson file's text: UTF-8 (a byte-order mark, as some Windows editors write, is dropped)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise LessonError(shown, line, "the file is not UTF-8 (saved as CP949/EUC-KR or another "
+                          "encoding?): save it as UTF-8") from None
 
 
 def compare(ko: Lesson, en: Lesson) -> None:
@@ -107,18 +164,66 @@ def compare(ko: Lesson, en: Lesson) -> None:
     if len(ko.steps) > len(en.steps):
         extra = ko.steps[len(en.steps)]
         raise LessonError(ko.path, extra.line, f"step '{extra.id}': not in {_name(en)}")
+    only_words = "only the words (text, button labels, hints, questions) may differ between languages"
     for a, b in zip(ko.steps, en.steps):
-        for part, x, y in (("view", (a.view, a.view_for), (b.view, b.view_for)),
-                           ("action", a.action and a.action.machine(), b.action and b.action.machine()),
-                           ("checks", tuple(c.machine() for c in a.checks), tuple(c.machine() for c in b.checks)),
-                           ("step_through", a.step_through, b.step_through),
-                           ("quizzes", tuple(q.machine() for q in a.quizzes), tuple(q.machine() for q in b.quizzes))):
-            if x != y:
-                raise LessonError(en.path, b.line,
-                                  f"step '{b.id}': its {part} differ from {_name(ko)}:{a.line} "
-                                  "(only the words may differ between languages)")
+        def differ(part, here, there, line_en, line_ko, what_en, what_ko):
+            raise LessonError(en.path, line_en or b.line,
+                              f"step '{b.id}': its {part} differs from {_name(ko)}:{line_ko or a.line} "
+                              f"({what_en} here, {what_ko} there); {only_words}")
+        if (a.view, a.view_for) != (b.view, b.view_for):
+            differ("view", None, None, None, None, _shown((b.view, b.view_for)), _shown((a.view, a.view_for)))
+        if (a.action and a.action.machine()) != (b.action and b.action.machine()):
+            differ("action", None, None, b.action and b.action.line, a.action and a.action.line,
+                   _shown_action(b.action), _shown_action(a.action))
+        if a.step_through != b.step_through:
+            differ("step_through", None, None, None, None, b.step_through, a.step_through)
+        for i in range(max(len(a.checks), len(b.checks))):
+            x = a.checks[i] if i < len(a.checks) else None
+            y = b.checks[i] if i < len(b.checks) else None
+            if (x and x.machine()) != (y and y.machine()):
+                differ(f"check {i + 1}", None, None, y and y.line, x and x.line,
+                       _shown_check(y), _shown_check(x))
+        for i in range(max(len(a.quizzes), len(b.quizzes))):
+            x = a.quizzes[i] if i < len(a.quizzes) else None
+            y = b.quizzes[i] if i < len(b.quizzes) else None
+            if (x and x.machine()) != (y and y.machine()):
+                differ(f"quiz {i + 1}", None, None, y and y.line, x and x.line, _shown_quiz(y), _shown_quiz(x))
     if tuple(q.machine() for q in ko.intro_quizzes) != tuple(q.machine() for q in en.intro_quizzes):
         raise LessonError(en.path, 1, f"the quizzes before the first step differ from {_name(ko)}")
+
+
+def _shown(value) -> str:
+    """VALUE as a lesson would write it in YAML (flow style), for messages."""
+    if isinstance(value, str):
+        return repr(value)
+    def plain(v):
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+    return yaml.safe_dump(plain(value), default_flow_style=True, allow_unicode=True,
+                          sort_keys=False, width=10_000).strip().removesuffix("...").strip()
+
+
+def _shown_action(action) -> str:
+    if action is None:
+        return "no action"
+    if action.kind == "type":
+        return f"terminal: {_shown(action.command)} in {action.container}"
+    return f"{action.kind}: {_shown(action.params)}"
+
+
+def _shown_check(check) -> str:
+    return "no check" if check is None else f"{check.kind}: {_shown(check.params)}"
+
+
+def _shown_quiz(quiz) -> str:
+    if quiz is None:
+        return "no quiz"
+    if quiz.answer is not None:
+        return f"quiz '{quiz.id}' with answer {quiz.answer[0]}: {_shown(quiz.answer[1])}"
+    return f"quiz '{quiz.id}' with {len(quiz.choices)} choices, correct: {quiz.correct}"
 
 
 def _name(lesson: Lesson) -> str:
@@ -139,7 +244,9 @@ def parse(text: str, *, lesson_id: str, lang: str, shown: str, number: int = 0) 
     meta = _front(front, front_lines, shown)
     body_first = end + 2                       # 1-based line of the body's first line
     md = markdown()
-    tokens = md.parse("\n".join(lines[end + 1:]))
+    body = lines[end + 1:]
+    tokens = md.parse("\n".join(body))
+    _fences(tokens, body, body_first, shown)
     sections = _sections(tokens, body_first, shown)
     intro = sections[0]
     intro_html, intro_blocks = _split(md, intro["tokens"], body_first)
@@ -194,6 +301,53 @@ def _front(front, lines, shown) -> dict:
             "minutes": minutes, "mode": mode, "labels": tuple(labels), "prefix": prefix}
 
 
+def _fences(tokens, body: list[str], first: int, shown) -> None:
+    """Refuse the slips that would quietly turn a step's machine part into shown text: a
+    misspelt block name (```setp, ```Quiz), a step block written as ```yaml, a block never
+    closed (it would swallow the steps after it), a step heading of the wrong level."""
+    import difflib
+    for tok in tokens:
+        if tok.type == "fence":
+            line = first + tok.map[0]
+            info = tok.info.strip()
+            word = info.split()[0] if info else ""
+            if word in ("step", "quiz"):
+                last = body[tok.map[1] - 1].strip() if tok.map[1] - 1 < len(body) else ""
+                if tok.map[1] - 1 == tok.map[0] or not (last.startswith(tok.markup[0] * len(tok.markup))
+                                                        and not last.strip(tok.markup[0])):
+                    raise LessonError(shown, line, f"the {tok.markup}{word} block that starts here is never "
+                                      f"closed: end it with a line of {tok.markup}")
+                for i, text in enumerate(tok.content.split("\n")):
+                    if text.startswith(tok.markup) or HEADING_ID.search(text) and text.startswith("#"):
+                        raise LessonError(shown, line, f"the {tok.markup}{word} block that starts here runs on "
+                                          f"into line {line + 1 + i} ({text.strip()}): end it with a line "
+                                          f"of {tok.markup} before that")
+            elif word and difflib.get_close_matches(word.lower(), ["step", "quiz"], n=1, cutoff=0.6):
+                close = difflib.get_close_matches(word.lower(), ["step", "quiz"], n=1, cutoff=0.6)[0]
+                raise LessonError(shown, line, f"a {tok.markup}{word} block: did you mean "
+                                  f"{tok.markup}{close}? (the block names are step and quiz, in lower case)")
+            elif word in ("yaml", "yml"):
+                try:
+                    data = yaml.safe_load(tok.content)
+                except yaml.YAMLError:
+                    data = None
+                if isinstance(data, dict) and data and set(data) <= set(STEP_KEYS) and (
+                        {"check", "action"} & set(data)):
+                    raise LessonError(shown, line, f"a {tok.markup}{word} block that reads like a step's "
+                                      f"machine part: write {tok.markup}step (a {tok.markup}{word} block is "
+                                      "only shown as text)")
+                if isinstance(data, dict) and "question" in data and set(data) <= set(QUIZ_KEYS):
+                    raise LessonError(shown, line, f"a {tok.markup}{word} block that reads like a quiz: "
+                                      f"write {tok.markup}quiz (a {tok.markup}{word} block is only shown as text)")
+        elif tok.type == "heading_open" and tok.tag != "h2" and tok.map is not None:
+            idx = tokens.index(tok)
+            inline = tokens[idx + 1]
+            if HEADING_ID.search(inline.content):
+                level = int(tok.tag[1])
+                raise LessonError(shown, first + tok.map[0], f"'{'#' * level} {inline.content}': a step "
+                                  f"starts with a level-2 heading: write '## {inline.content}'")
+
+
 def _sections(tokens, first: int, shown) -> list[dict]:
     """The intro, then one section per '## heading {#id}' (tokens without the heading)."""
     out = [{"id": None, "title": "", "line": first, "tokens": []}]
@@ -234,9 +388,15 @@ def _yaml(text: str, first: int, shown: str):
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         value = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
+        # A tab in an indentation is the usual cause, and PyYAML may notice it lines later.
+        tab = next((i for i, ln in enumerate(text.split("\n")) if "\t" in ln[:len(ln) - len(ln.lstrip())]), None)
+        if tab is not None:
+            raise LessonError(shown, first + tab, "invalid YAML: a tab in the indentation; "
+                              "YAML indents with spaces only (replace the tab with spaces)") from None
         mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or ""
         raise LessonError(shown, first + (mark.line if mark else 0),
-                          f"invalid YAML: {exc.problem or exc.context}") from None
+                          f"invalid YAML: {problem}; {_yaml_advice(problem)}") from None
     except yaml.YAMLError as exc:
         raise LessonError(shown, first, f"invalid YAML: {exc}") from None
     lines: dict[tuple, int] = {}
@@ -254,6 +414,30 @@ def _yaml(text: str, first: int, shown: str):
     if node is not None:
         walk(node, ())
     return value, lines
+
+
+# PyYAML's words for the usual slips, and what an instructor should do about each.
+_YAML_ADVICE = (
+    ("mapping values are not allowed", "check this line's indentation against the line above (the "
+     "keys of one mapping start in the same column, what belongs to a key is indented two more "
+     "spaces), that the key before it ends with ': ', and quote a value that holds ': '"),
+    ("expected <block end>", "this line's indentation does not line up: the keys of one mapping "
+     "start in the same column, a list's '- ' items too"),
+    ("could not find expected ':'", "a line without 'key: value', or a block that is not closed: "
+     "check the line above, and that every ``` block ends with a line of ```"),
+    ("cannot start any token", "a value cannot start with that character: put the whole value in "
+     "quotes, like \"`code` and words\""),
+    ("found unexpected end of stream", "a quote or bracket is not closed"),
+    ("found duplicate anchor", "'&' starts a YAML anchor: quote a value that begins with it"),
+    ("found undefined alias", "'*' starts a YAML alias: quote a value that begins with it"),
+)
+
+
+def _yaml_advice(problem: str) -> str:
+    for words, advice in _YAML_ADVICE:
+        if words in problem:
+            return advice
+    return "check the indentation, and quote a value that holds ': ' or ' #' or starts with a symbol"
 
 
 def _step(md, sec, html, blocks, shown, quiz_ids) -> Step:

@@ -128,6 +128,9 @@ class Course:
     """Every lesson, by id, in both languages; ids in lesson order."""
     lessons: dict                  # id -> {"ko": Lesson, "en": Lesson}
     root: str                      # the lessons folder
+    # What is wrong with the lessons left out ("path:line: message"), when the course was
+    # read leniently (the web app): one malformed lesson does not hide the others.
+    errors: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -139,6 +142,10 @@ class Course:
             raise InvalidArgument(f"invalid lang '{lang}': use ko or en")
         pair = self.lessons.get(lesson_id)
         if pair is None:
+            for error in self.errors:                 # a malformed lesson: say what is wrong with it
+                if error.split(":", 1)[0].split("/")[-2:-1] == [lesson_id] or \
+                        error.split(":", 1)[0].endswith("/" + lesson_id):
+                    raise InvalidArgument(error, hint="fix the lesson file (the format is in lessons/README.md)")
             raise NotFound(f"no such lesson: {lesson_id}", hint="see /lessons for the list")
         return pair[lang]
 

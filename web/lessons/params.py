@@ -50,8 +50,17 @@ class Signature:
                 try:
                     check(value[key])
                 except (ValueError, TypeError) as exc:
-                    raise ParamError(f"{what}: invalid {key} {value[key]!r}: {exc}", key) from None
+                    raise ParamError(f"{what}: invalid {key} {shown(value[key])}: {exc}", key) from None
         return dict(value)
+
+
+def shown(value) -> str:
+    """VALUE as a lesson writes it (YAML flow style; a string in quotes), not as Python would."""
+    if isinstance(value, str):
+        return repr(value)
+    import yaml
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, sort_keys=False,
+                          width=10_000).strip().removesuffix("...").strip()
 
 
 def size(value) -> None:
@@ -103,3 +112,10 @@ def strings(value) -> None:
         return
     if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         raise ValueError("use a list of strings")
+
+
+def env(value) -> None:
+    """Environment variables: a list of KEY=VALUE strings, as ``-e`` takes them."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(w, str) and "=" in w[1:] for w in items):
+        raise ValueError("use a list of KEY=VALUE strings, like [GREETING=hello, APP_MODE=dev]")

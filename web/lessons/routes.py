@@ -65,12 +65,8 @@ def _lang() -> str:
 @bp.get("/lessons")
 def index():
     """The list of lessons, with this learner's progress (filled in by the page)."""
-    error = None
-    try:
-        _lessons().course()
-    except OnggiError as exc:
-        error = str(exc)
-    return render_template("lessons.html", error=error, simulated=_lessons().simulated)
+    errors = _lessons().course().errors
+    return render_template("lessons.html", errors=errors, simulated=_lessons().simulated)
 
 
 @bp.get("/lessons/<lesson_id>")
@@ -96,7 +92,7 @@ def api_list():
                     "mode": ko.mode, "labels": list(ko.labels), "steps": len(ko.steps),
                     "available": lessons.available(ko),
                     "progress": done.get(lesson_id, {"step": None, "passed": 0, "started": 0})})
-    return jsonify({"lessons": out, "simulated": lessons.simulated})
+    return jsonify({"lessons": out, "simulated": lessons.simulated, "errors": list(course.errors)})
 
 
 @bp.get("/api/lessons/<lesson_id>")

@@ -62,11 +62,12 @@ class Lessons:
         return self.app.config.get("ONGGI_CLI") or str(Path(sys.executable).with_name("onggi"))
 
     def course(self):
-        """Every lesson, re-read when a lesson file changed (a malformed one raises LessonError)."""
+        """Every lesson, re-read when a lesson file changed; a malformed one is left out, its
+        error in ``errors`` (so one broken lesson does not hide the course)."""
         stamp = self._files_stamp()
         with self._lock:
             if self._course is None or stamp != self._stamp:
-                self._course = load_course(self.root)
+                self._course = load_course(self.root, strict=False)
                 self._stamp = stamp
             return self._course
 

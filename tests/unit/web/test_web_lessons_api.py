@@ -146,10 +146,17 @@ def test_a_malformed_lesson_is_shown_with_its_file_and_line(app, tmp_path, clien
     (root / "01-x").mkdir(parents=True)
     (root / "01-x" / "lesson.ko.md").write_text("---\ntitle: x\n---\n## A {#a}\n```step\ncheck:\n  - nope: {}\n```\n")
     (root / "01-x" / "lesson.en.md").write_text("---\ntitle: x\n---\n## A {#a}\n")
+    (root / "02-y").mkdir()
+    for lang in ("ko", "en"):
+        (root / "02-y" / f"lesson.{lang}.md").write_text("---\ntitle: y\n---\n## A {#a}\n")
     app.lessons.root = root
     page = client.get("/lessons", headers=H).get_data(as_text=True)
-    assert "lessons/01-x/lesson.ko.md:7: step &#39;a&#39;: unknown check &#39;nope&#39;" in page
+    assert page.count("lessons/01-x/lesson.ko.md:7: step &#39;a&#39;: unknown check &#39;nope&#39;") == 1
+    # The broken lesson is left out, with its error; the others are still listed.
     r = client.get("/api/lessons", headers=H)
+    assert r.status_code == 200 and [x["id"] for x in r.get_json()["lessons"]] == ["02-y"]
+    assert r.get_json()["errors"] == ["lessons/01-x/lesson.ko.md:7: step 'a': unknown check 'nope'"]
+    r = client.get("/api/lessons/01-x", headers=H)
     assert r.status_code == 400 and r.get_json()["error"].startswith("lessons/01-x/lesson.ko.md:7:")
 
 

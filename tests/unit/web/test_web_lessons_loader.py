@@ -166,7 +166,30 @@ BROKEN = [
     (_replace("answer: {host_pid: t-box}", "choices: [x]"), "choices: [x]", "choices: a list of at least two answers"),
     (_replace("check:\n  - quiz", "chek:\n  - quiz"), "chek:", "step 'second': unknown field 'chek'"),
     (_replace("view: namespaces", "view: namespaces: cgroups"), "view: namespaces: cgroups",
-     "invalid YAML: mapping values are not allowed here"),
+     "invalid YAML: mapping values are not allowed here; check this line's indentation"),
+    # What an instructor gets wrong by mistake, each named at its line with what to do.
+    (_replace("  - container_running: {name: t-box, memory: 64m}", "\t- container_running: {name: t-box, memory: 64m}"),
+     "container_running: {name: t-box, memory: 64m}", "a tab in the indentation; YAML indents with spaces only"),
+    (_replace("check:\n  - container_running", "check:\n  - container_running: {name: t-box}\n   - container_running"),
+     "   - container_running", "invalid YAML:"),
+    (_replace("  - a hint", "  - `code` first: then words"), "`code` first", "put the whole value in quotes"),
+    (_replace("```step\nview: namespaces", "```setp\nview: namespaces"), "```setp",
+     "a ```setp block: did you mean ```step?"),
+    (_replace("```quiz\nid: pick", "```Quiz\nid: pick"), "```Quiz", "did you mean ```quiz?"),
+    (_replace("```step\nview: namespaces", "```yaml\nview: namespaces"), "```yaml",
+     "a ```yaml block that reads like a step's machine part: write ```step"),
+    (_replace("  onggi run -d --name t-box busybox sleep 60\n```", "  onggi run -d --name t-box busybox sleep 60\n"),
+     "```step\nview: namespaces" and "view: namespaces",
+     "the ```step block that starts here runs on into line"),
+    (_replace("  - quiz_answered: {quiz: pick}\n```", "  - quiz_answered: {quiz: pick}\n"),
+     lambda text: line_of(text, 'terminal: "ping') - 1, "the ```step block that starts here runs on into line 46 (```quiz)"),
+    (lambda text: text.rstrip("\n").removesuffix("```"), "id: pick", "the ```quiz block that starts here is never closed"),
+    (_replace("## Second step {#second}", "### Second step {#second}"), "### Second step",
+     "'### Second step {#second}': a step starts with a level-2 heading: write '## Second step {#second}'"),
+    (_replace("detach: true, memory: 64m}", "detach: true, env: {A: b}}"), "env: {A: b}",
+     "action 'run': invalid env {A: b}: use a list of KEY=VALUE strings, like [GREETING=hello, APP_MODE=dev]"),
+    (_replace("detach: true, memory: 64m}", "detach: true, workdir: /tmp, user: 1000, read_only: true, "
+              "env: [A=1]}"), "detach: true", None),       # valid: -w, -u, --read-only, -e
     (_replace("mode: any", "mode: sometimes"), "mode: sometimes", "invalid mode 'sometimes': use real or any"),
     (_replace("labels: [run]", "labels: [walk]"), "labels: [walk]", "invalid labels ['walk']"),
     (_replace("prefix: t-", "prefix: T X"), "prefix: T X", "invalid prefix 'T X'"),
@@ -191,7 +214,7 @@ def test_a_malformed_lesson_names_the_file_and_the_line(edit, where, message):
     with pytest.raises(LessonError) as e:
         parse(text, lesson_id="99-test", lang="ko", shown=shown)
     line = where if isinstance(where, int) else where(text) if callable(where) else line_of(text, where)
-    if "step block before" in message:
+    if "step block before" in message or "block that starts here" in message:
         line -= 1                                  # the fence's own line
     assert str(e.value).startswith(f"{shown}:{line}: "), (str(e.value), line)
     assert message in str(e.value)
@@ -206,20 +229,29 @@ def _write(root: Path, lesson_id: str, ko: str, en: str | None):
         (d / "lesson.en.md").write_text(en)
 
 
-@pytest.mark.parametrize("en_edit,message", [
-    (_replace("## Second step {#second}", "## Second step {#other}"), "step 'other': the steps differ"),
-    (_replace("memory: 64m}\nhints", "memory: 128m}\nhints"), "step 'first': its checks differ from lesson.ko.md:"),
-    (_replace("cmd: [sleep, \"60\"]", "cmd: [sleep, \"61\"]"), "step 'first': its action differ"),
-    (_replace("correct: 1", "correct: 2"), "step 'second': its quizzes differ"),
-    (_replace("prefix: t-", "prefix: u-"), "front matter 'prefix' differs"),
-    (_replace("view: namespaces", "view: cgroups"), "step 'first': its view differ"),
+# (what the English file changes, the line of the English file named, what the message says)
+@pytest.mark.parametrize("en_edit,where,message", [
+    (_replace("## Second step {#second}", "## Second step {#other}"), "## Second step", "step 'other': the steps differ"),
+    (_replace("memory: 64m}\nhints", "memory: 128m}\nhints"), "container_running",
+     "step 'first': its check 1 differs from lesson.ko.md:23 (container_running: {name: t-box, memory: 128m} here, "
+     "container_running: {name: t-box, memory: 64m} there); only the words"),
+    (_replace("cmd: [sleep, \"60\"]", "cmd: [sleep, \"61\"]"), "action:",
+     "step 'first': its action differs from lesson.ko.md:19 (run: {name: t-box, image: busybox, cmd: [sleep, '61']"),
+    (_replace("correct: 1", "correct: 2"), "```quiz\nid: pick" and "id: pick",
+     "step 'second': its quiz 1 differs from lesson.ko.md:46 (quiz 'pick' with 3 choices, correct: 2 here, "
+     "quiz 'pick' with 3 choices, correct: 1 there)"),
+    (_replace("prefix: t-", "prefix: u-"), 1, "front matter 'prefix' differs"),
+    (_replace("view: namespaces", "view: cgroups"), "## First step", "step 'first': its view differs"),
 ])
-def test_both_languages_must_have_the_same_machine_parts(tmp_path, en_edit, message):
+def test_both_languages_must_have_the_same_machine_parts(tmp_path, en_edit, where, message):
     root = tmp_path / "lessons"
-    _write(root, "99-test", GOOD, en_edit(GOOD.replace("Some text.", "Other words.")))
+    en = en_edit(GOOD.replace("Some text.", "Other words."))
+    _write(root, "99-test", GOOD, en)
     with pytest.raises(LessonError) as e:
         load_course(root)
-    assert str(e.value).startswith("lessons/99-test/lesson.en.md:") and message in str(e.value)
+    line = where if isinstance(where, int) else line_of(en, where) - (1 if where == "id: pick" else 0)
+    assert str(e.value).startswith(f"lessons/99-test/lesson.en.md:{line}: "), str(e.value)
+    assert message in str(e.value)
 
 
 def test_only_the_words_may_differ(tmp_path):
@@ -235,6 +267,68 @@ def test_a_lesson_without_its_english_file_is_refused(tmp_path):
     _write(root, "99-test", GOOD, None)
     with pytest.raises(LessonError, match=r"^lessons/99-test: lesson.en.md is missing"):
         load_course(root)
+
+
+def test_a_byte_order_mark_is_read_and_a_file_not_in_utf8_is_named_with_its_line(tmp_path):
+    root = tmp_path / "lessons"
+    _write(root, "99-test", "\ufeff" + GOOD, GOOD)              # as Windows Notepad saves
+    assert load_course(root).get("99-test").title == "A test lesson"
+    korean = GOOD.replace("Some text.", "한국어 문장입니다.")
+    (root / "99-test" / "lesson.ko.md").write_bytes(korean.encode("cp949"))
+    with pytest.raises(LessonError) as e:
+        load_course(root)
+    assert str(e.value) == (f"lessons/99-test/lesson.ko.md:{line_of(korean, '한국어')}: the file is not UTF-8 "
+                            "(saved as CP949/EUC-KR or another encoding?): save it as UTF-8")
+
+
+@pytest.mark.parametrize("name", ["11_env", "11-Env", "env-11"])
+def test_a_lesson_folder_named_wrongly_is_refused_not_silently_left_out(tmp_path, name):
+    root = tmp_path / "lessons"
+    _write(root, name, GOOD, GOOD)
+    with pytest.raises(LessonError, match=rf"^lessons/{name}: a lesson folder is named NN-slug"):
+        load_course(root)
+
+
+def test_a_misnamed_language_file_is_named_in_the_message(tmp_path):
+    root = tmp_path / "lessons"
+    _write(root, "99-test", GOOD, None)
+    (root / "99-test" / "lesson.kr.md").write_text(GOOD)
+    (root / "99-test" / "lesson.ko.md").rename(root / "99-test" / "lesson.en.md")
+    with pytest.raises(LessonError, match=r"lesson.ko.md is missing .*found lesson.kr.md: rename it"):
+        load_course(root)
+
+
+def test_one_malformed_lesson_does_not_hide_the_others_when_read_leniently(tmp_path):
+    from runtime.errors import InvalidArgument
+    root = tmp_path / "lessons"
+    _write(root, "98-good", GOOD, GOOD)
+    _write(root, "99-bad", GOOD, GOOD.replace("view: namespaces", "view: kernels"))
+    with pytest.raises(LessonError):
+        load_course(root)
+    course = load_course(root, strict=False)
+    assert course.ids == ["98-good"]
+    assert course.errors == (f"lessons/99-bad/lesson.en.md:{line_of(GOOD, 'view: namespaces')}: "
+                             "step 'first': unknown view 'kernels' (views: namespaces, cgroups, network, "
+                             "layers, vm, components, multihost, none)",)
+    with pytest.raises(InvalidArgument, match="lesson.en.md:.*unknown view 'kernels'"):
+        course.get("99-bad")
+
+
+def test_the_validator_names_every_broken_lesson_and_fails(tmp_path, capsys):
+    from web.lessons.validate import main
+    root = tmp_path / "lessons"
+    _write(root, "97-good", GOOD, GOOD)
+    _write(root, "98-tab", GOOD.replace("  - a hint", "\t- a hint"), GOOD)
+    _write(root, "99-missing", GOOD, None)
+    assert main([str(root)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"lessons/98-tab/lesson.ko.md:{line_of(GOOD, '  - a hint')}: invalid YAML: a tab in the "
+                   "indentation; YAML indents with spaces only (replace the tab with spaces)",
+                   "lessons/99-missing: lesson.en.md is missing (every lesson has lesson.ko.md and lesson.en.md)",
+                   f"{root}: 2 of 3 lessons have errors (the format is in lessons/README.md)"]
+    assert main([str(REPO / "lessons")]) == 0
+    assert "lessons, all well-formed in Korean and English" in capsys.readouterr().out
+    assert main([str(tmp_path / "nope")]) == 2
 
 
 def test_folders_that_are_not_lessons_are_ignored(tmp_path):

@@ -357,6 +357,16 @@ def test_a_run_action_is_labelled_with_its_lesson_both_ways():
         "busybox", "sleep", "60"]
 
 
+def test_a_run_action_takes_workdir_user_read_only_and_one_env_string():
+    p = {"name": "t-app", "image": "busybox", "cmd": ["sleep", "60"], "workdir": "/tmp", "user": 1000,
+         "read_only": True, "env": "MODE=dev"}
+    spec = actions.spec(p, "99-t")
+    assert (spec.workdir, spec.user, spec.read_only, spec.env) == ("/tmp", "1000", True, ("MODE=dev",))
+    assert actions.run_args(p, "99-t") == [
+        "--label", "org.onggi.lesson=99-t", "--name", "t-app", "--workdir", "/tmp", "--user", "1000",
+        "--read-only", "--env", "MODE=dev", "busybox", "sleep", "60"]
+
+
 def test_a_build_context_is_the_lesson_folder_with_the_learners_files(tmp_path):
     lesson_dir = REPO / "lessons" / "05-build"
     ctx = actions.context_dir(lesson_dir, tmp_path / "ctx", "FROM busybox\n", {"hello.txt": "edited\n"})
