@@ -358,3 +358,19 @@ def test_presenter_mode_fits_a_view_to_the_screen_but_never_shrinks_it(page, ser
     page.wait_for_selector("#diagram svg")
     tall = page.evaluate("document.querySelector('#diagram svg').style.getPropertyValue('--natural-h')")
     assert tall.endswith("pt"), tall                                # a tall view keeps its drawn size
+
+
+def test_a_lesson_in_presenter_mode_fits_a_small_projector(page, server):
+    # Two columns of at least 24rem (presenter type) needed 1060 pixels: the page scrolled
+    # sideways and the diagram and the terminal were cut at the right edge.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    open_dashboard(page, server, lang="en")
+    page.click("#presenter-toggle")
+    page.goto(server["base"] + "/lessons")
+    href = page.get_attribute("a[href^='/lessons/']", "href")
+    page.goto(server["base"] + href)
+    page.wait_for_selector(".lesson-side .diagram-card")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    right = page.evaluate("document.querySelector('.lesson-side').getBoundingClientRect().right")
+    assert right <= 1024, right
+    page.evaluate("localStorage.setItem('onggi.presenter', '0')")
