@@ -172,29 +172,47 @@ def _ending(world: dict) -> list[dict]:
             and not c.get("launching") and c.get("plan") and c["plan"].get("ends") is not None]
 
 
+def _moments(world: dict) -> list[tuple[float, str, dict]]:
+    """What the running containers' plans say happens next: (unix time, "oom" or "exit", record)."""
+    out = []
+    for c in _ending(world):
+        plan = c["plan"]
+        if plan.get("oom_at") is not None and not c.get("oom_told"):
+            out.append((c["started"] + plan["oom_at"], "oom", c))
+        out.append((c["started"] + plan["ends"], "exit", c))
+    return out
+
+
 def due(world: dict) -> float | None:
-    """When the next running container's plan says it exits (unix time), or None."""
-    times = [c["started"] + c["plan"]["ends"] for c in _ending(world)]
+    """When the next running container's plan says something happens (unix time), or None."""
+    times = [t for t, _, _ in _moments(world)]
     return min(times) if times else None
 
 
 def advance(rt, world: dict, now: float) -> None:
-    """Record every exit that is due by NOW (in the order they happened)."""
+    """Record every OOM kill and exit that is due by NOW (in the order they happened)."""
     while True:
-        running = [c for c in _ending(world) if c["started"] + c["plan"]["ends"] <= now]
-        if not running:
+        moments = [m for m in _moments(world) if m[0] <= now]
+        if not moments:
             return
-        c = min(running, key=lambda x: x["started"] + x["plan"]["ends"])
-        exit_container(rt, world, c, c["plan"]["code"], c["plan"].get("oom", False),
-                       c["started"] + c["plan"]["ends"])
+        at, what, c = min(moments, key=lambda m: (m[0], m[1] == "exit"))
+        if what == "oom":
+            # The kill is counted in the cgroup (memory.events oom_kill: the gauge turns red)
+            # and announced while the cgroup is still there to be drawn; the exit follows.
+            c["oom_told"] = True
+            rt.publisher.publish(events.ContainerOOM(id=c["id"]))
+        else:
+            exit_container(rt, world, c, c["plan"]["code"], c["plan"].get("oom", False), at)
 
 
 def exit_container(rt, world: dict, c: dict, code: int, oom: bool, at: float) -> None:
     """PID 1 ended (code, OOM kill) at AT: tear down what the launch made, as the monitor does."""
     c["log"] = [e for e in c.get("log", []) if e[0] <= at]
+    told = c.pop("oom_told", False)            # its container.oom went out at the kill
     if oom:
         c["oom_kills"] = c.get("oom_kills", 0) + 1
-        rt.publisher.publish(events.ContainerOOM(id=c["id"]))
+        if not told:
+            rt.publisher.publish(events.ContainerOOM(id=c["id"]))
     launch.undo(rt, world, c)
     c["plan"] = None
     c["state"].update(status="exited", exit_code=code, oom_killed=oom, finished_at=launch.iso(at), pid=0,

@@ -26,6 +26,13 @@ from .shell.interp import ExitShell, Interp, Out, RunsForever
 EAT_RATE = 20 << 20                 # bytes a second a memory eater allocates
 EAT_CAP = 1 << 30                   # an unlimited eater stops growing here (the simulation's host)
 BASE_MEMORY = 350 << 10             # a small busybox process: what memory.current shows at first
+# At its limit an eater is not killed the same instant: the kernel first reclaims what it can
+# (the gauge sits full), then the OOM killer counts its kill in memory.events, then the
+# process dies. For real that takes milliseconds; here each stage lasts long enough for the
+# page's gauges (re-read every second) to draw it, or the learner would never see the full
+# gauge nor the cgroup's OOM flash the lesson promises.
+RECLAIM = 0.6                       # seconds at the limit before the OOM killer acts
+DYING = 1.2                         # seconds from the kill (counted, announced) to the exit
 SHELLS = ("sh", "ash")
 
 _EATERS = (
@@ -41,6 +48,7 @@ class Plan:
     ends: float | None = 0.0          # seconds after the start when PID 1 exits by itself; None: never
     code: int = 0
     oom: bool = False
+    oom_at: float | None = None       # seconds after the start when the OOM killer kills it
     output: list = field(default_factory=list)          # [seconds after start, stream, text]
     busy: bool = False
     mem_rate: int = 0                 # bytes a second it allocates
@@ -106,7 +114,8 @@ def _eater(text: str, memory: int | None, shell: bool) -> Plan:
         total = int(count.group(1)) * int(chunk.group(1)) * _SIZES[chunk.group(2).lower()]
     plan = Plan(shell=shell, mem_rate=EAT_RATE, mem_cap=total, busy=False)
     if memory is not None and BASE_MEMORY + total > memory:
-        plan.ends = max(memory - BASE_MEMORY, 0) / EAT_RATE
+        plan.oom_at = max(memory - BASE_MEMORY, 0) / EAT_RATE + RECLAIM
+        plan.ends = plan.oom_at + DYING
         plan.code, plan.oom = 137, True
     else:
         plan.ends = total / EAT_RATE if total < EAT_CAP else None

@@ -188,7 +188,7 @@ class SimTruth:
         return Stats(memory_current=memory, memory_max=limits.memory, memory_peak=memory,
                      pids_current=len(c.get("procs", [])), pids_max=limits.pids, cpu_usage_ns=usage_ns,
                      cpu_nr_periods=periods, cpu_nr_throttled=throttled, cpu_throttled_ns=throttled_ns,
-                     oom_kills=c.get("oom_kills_now", 0), memory_inactive_file=0)
+                     oom_kills=1 if c.get("oom_told") else 0, memory_inactive_file=0)
 
     def cgroup_files(self, c: dict, fresh: bool = False) -> dict[str, str]:
         """The v2 interface files a learner should see (as the real Cgroup.files())."""

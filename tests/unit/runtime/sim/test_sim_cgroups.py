@@ -68,3 +68,25 @@ def test_a_fork_loop_stops_at_the_pids_limit(sim, started):
     assert sim.truth.pids_refused("forks") > 0
     assert sim.truth.cgroup_files_inside(c.id)["pids.events"].startswith("max ")
     assert c.state.status is Status.RUNNING
+
+
+def test_an_oom_kill_is_drawn_before_the_exit(sim, started, events):
+    # The page re-reads gauges every second and flashes a cgroup whose OOM kills count is not
+    # zero: the gauge must sit full, then the kill be counted (and announced) while the cgroup
+    # still exists, each long enough to be drawn, before the container exits.
+    from runtime.sim.plan import BASE_MEMORY, EAT_RATE
+    limit = 8 << 20
+    c = started("sh", "-c", "for i in $(seq 100); do head -c 1m /dev/zero; sleep 0.05; done | tail",
+                memory=limit, name="eater")
+    full = (limit - BASE_MEMORY) / EAT_RATE
+    time.sleep(full + 0.2)
+    s = sim.cgroups.get(c.id).stats()
+    assert c.state.status is Status.RUNNING and s.memory_current == limit and s.oom_kills == 0
+    time.sleep(0.8)
+    s = sim.cgroups.get(c.id).stats()
+    assert c.state.status is Status.RUNNING and s.oom_kills == 1
+    assert "oom_kill 1" in sim.cgroups.get(c.id).files()["memory.events"]
+    assert [e["type"] for e in events() if e.get("id") == c.id][-1] == "container.oom"
+    assert c.wait() == 137 and c.state.oom_killed
+    mine = [e["type"] for e in events() if e.get("id") == c.id]
+    assert mine.count("container.oom") == 1 and mine[-2:] == ["container.oom", "container.exited"]
