@@ -81,15 +81,23 @@ class View:
     def uptime(self) -> float:
         return self.now() - self.rt.boot_time
 
+    def _busy(self) -> int:
+        return sum(1 for p in self.record.get("procs", []) if p.get("kind") == "busy")
+
+    def _cpus_used(self) -> float:
+        """CPUs the busy processes get: one each, within the host's CPUs and the cgroup's quota
+        (a throttled task is off the run queue, so it adds to the load only while it runs)."""
+        return self.rt.truth.cpu_rate(self.record) if self._busy() else 0.0
+
     def load(self) -> float:
-        return 0.05 + 0.95 * sum(1 for p in self.record.get("procs", []) if p.get("kind") == "busy")
+        return 0.05 + 0.95 * self._cpus_used()
 
     def ncpu(self) -> int:
         return self.host["ncpu"]
 
     def cpu_percent(self) -> float:
-        busy = sum(1 for p in self.record.get("procs", []) if p.get("kind") == "busy")
-        return min(100.0, busy * 100.0 / self.host["ncpu"])
+        """top's "CPU: usr" (over all the host's CPUs, as /proc/stat counts)."""
+        return min(100.0, self._cpus_used() * 100.0 / self.host["ncpu"])
 
     # -- who ---------------------------------------------------------------------------------
     def uname(self) -> dict:
@@ -101,9 +109,12 @@ class View:
         return "Operation not permitted"
 
     def procs(self) -> list[dict]:
+        # busybox top's %CPU is a share of all the host's CPUs: a busy loop shows 50% on two CPUs,
+        # and 10% there under --cpus 0.2.
+        share = self.cpu_percent() / self._busy() if self._busy() else 0.0
         out = [{"pid": p["nspid"], "ppid": 0 if p["nspid"] == 1 else 1, "cmd": p["cmd"],
                 "stat": "R" if p.get("kind") == "busy" else "S",
-                "cpu": 100.0 if p.get("kind") == "busy" else 0.0}
+                "cpu": share if p.get("kind") == "busy" else 0.0}
                for p in self.record.get("procs", [])]
         if self.current is not None and all(p["pid"] != self.current[0] for p in out):
             out.append({"pid": self.current[0], "ppid": 0, "cmd": self.current[1], "stat": "R", "cpu": 0.0})

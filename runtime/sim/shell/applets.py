@@ -658,9 +658,13 @@ def nproc(c) -> int:
 
 
 def uptime(c) -> int:
+    # busybox: " 13:54:38 up  6:09,  0 users,  load average: ..." ("up 2 days,  1:05", "up 5 min").
     up = int(c.m.uptime())
     now = time.gmtime(c.m.now())
-    c.out(f" {now.tm_hour:02d}:{now.tm_min:02d}:{now.tm_sec:02d} up {up // 3600}:{up % 3600 // 60:02d},  "
+    days, hours, mins = up // 86400, up // 3600 % 24, up // 60 % 60
+    since = f"{days} day{'s' if days != 1 else ''}, " if days else ""
+    since += f"{hours:2d}:{mins:02d}" if hours else f"{mins} min"
+    c.out(f" {now.tm_hour:02d}:{now.tm_min:02d}:{now.tm_sec:02d} up {since},  "
           f"0 users,  load average: {c.m.load():.2f}, {c.m.load():.2f}, {c.m.load():.2f}\n")
     return 0
 
@@ -683,22 +687,30 @@ def ps(c) -> int:
     return 0
 
 
+def _top_count(args: list[str]) -> int | None:
+    """top's -n COUNT (also -n1, -bn1): how many screens before it exits (None: until Ctrl-C)."""
+    for i, a in enumerate(args):
+        if a.startswith("-") and "n" in a:
+            value = a[a.index("n") + 1:] or (args[i + 1] if i + 1 < len(args) else "")
+            return int(value) if value.isdigit() else None
+    return None
+
+
 def top(c) -> int:
-    flags, rest = _flags(c.args, "b")
-    batch = "b" in flags or "-n" in rest
+    count = _top_count(c.args)
     mem = c.m.memory()
     procs = c.m.procs()
+    usr = c.m.cpu_percent()
     c.out(f"Mem: {mem['used'] // 1024}K used, {mem['free'] // 1024}K free, {mem['shared'] // 1024}K shrd, "
           f"0K buff, {mem['cache'] // 1024}K cached\n"
-          f"CPU:   {c.m.cpu_percent():3.0f}% usr   0% sys   0% nic {100 - c.m.cpu_percent():3.0f}% idle"
-          "   0% io   0% irq   0% sirq\n"
+          f"CPU:{usr:4.0f}% usr   0% sys   0% nic{100 - usr:4.0f}% idle   0% io   0% irq   0% sirq\n"
           f"Load average: {c.m.load():.2f} {c.m.load():.2f} {c.m.load():.2f} 1/{len(procs)} {procs[-1]['pid']}\n"
           "  PID  PPID USER     STAT   VSZ %VSZ %CPU COMMAND\n")
     for p in procs:
-        c.out(f"{p['pid']:5d} {p.get('ppid', 0):5d} root     {p.get('stat', 'S'):<5} {2268:5d}   0% "
+        c.out(f"{p['pid']:5d} {p.get('ppid', 0):5d} root     {p.get('stat', 'S'):<4}{2268:6d}   0% "
               f"{p.get('cpu', 0):3.0f}% {p['cmd']}\n")
-    if not batch:
-        raise RunsForever("idle")       # one screen, then it keeps watching until Ctrl-C
+    if count is None or count > 1:
+        raise RunsForever("idle")       # it redraws every few seconds until Ctrl-C (or its -n)
     return 0
 
 
