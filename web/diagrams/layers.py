@@ -153,6 +153,11 @@ def draw(model, lang="ko"):
     return g
 
 
+# Containers side by side, at most this many to a row: eight in one row (exited ones count,
+# they keep their upper dir) were scaled down until no name could be read.
+PER_ROW = 4
+
+
 def _draw_overview(model, lang):
     g = new_graph("layers", rankdir="BT", lang=lang)
     if not model["images"]:
@@ -186,14 +191,18 @@ def _draw_overview(model, lang):
                                                        bg=NOTE, id=f"{inode}-title"))]))
         if below:
             g.edge(below, inode)
-    for c in model["containers"]:
+    uppers = []
+    for i, c in enumerate(model["containers"]):
         node = f"layer-{short(c['id'])}-upper"
+        uppers.append(node)
         g.node(node, id=node, label=table([
             row(cell(f"{c['name']} ({short(c['id'])})", bold=True, bg=HEAD, id=f"{node}-title")),
             row(cell(f"{t('upper', lang)}: {human(c['upper_size'])}", id=f"{node}-size")),
             row(cell(status(c["status"], lang), id=f"{node}-status", size=9))]))
         if c["top"]:
             g.edge(f"layer-{c['top'][:12]}", node, style="dashed")
+        if i >= PER_ROW:        # the next row: above the one PER_ROW before it (bottom-up)
+            g.edge(uppers[i - PER_ROW], node, style="invis")
     return g
 
 

@@ -192,3 +192,17 @@ def test_namespaces_long_command_is_short_with_the_whole_line_as_tooltip():
     assert shown.startswith("python -m runtime.") and shown.endswith("…") and len(shown) <= 28, shown
     assert f'title="{cmd}"' in svg
     assert ">sleep 60<" in to_svg(namespaces.draw(ns_model(), "en"))      # a short one stays whole
+
+
+def test_layers_overview_wraps_many_containers_into_rows():
+    # Eight containers on one row above the image were drawn too small to read a name.
+    ids_ = [f"{i:02d}" * 32 for i in range(9)]
+    model = {"mode": "overview", "sizes": {"a" * 64: 10},
+             "images": [{"id": "sha256:" + "c" * 64, "label": "app:1", "tags": ["app:1"],
+                         "layers": ["a" * 64], "made_by": [""]}],
+             "containers": [{"id": cid, "name": f"c{i}", "image_id": "x", "status": "running",
+                             "top": "a" * 64, "upper_size": 0} for i, cid in enumerate(ids_)]}
+    svg = to_svg(layers.draw(model, "en"))
+    ys = [_node_y(svg, f"layer-{cid[:12]}-upper") for cid in ids_]
+    assert len(set(ys[:4])) == 1, ys                      # the first row, side by side
+    assert ys[4] < ys[0] and ys[8] < ys[4], ys            # then the next rows, each further up
