@@ -162,6 +162,10 @@ class View:
             out.append({"dst": str(iface.network), "gateway": None, "dev": ep["ifname"], "src": str(iface.ip)})
         return out
 
+    def listening(self) -> list[int]:
+        """The TCP ports web servers in this container listen on (netstat's LISTEN lines)."""
+        return sorted(port for port, _home in self.record.get("listens", []))
+
     def resolve(self, name: str) -> str | None:
         try:
             return str(ipaddress.IPv4Address(name))
@@ -408,3 +412,7 @@ class LiveMachine(View):
     def procs(self) -> list[dict]:
         self.record = self.container._record_now()
         return super().procs()
+
+    def listening(self) -> list[int]:
+        self.record = self.container._record_now()      # a server this same line just started
+        return super().listening()

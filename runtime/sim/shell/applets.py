@@ -15,6 +15,7 @@ import re
 import time
 
 from ..fs import DIR, FILE, LINK, norm
+from . import net
 from .interp import CantFork, RunsForever
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -579,7 +580,11 @@ def stat(c) -> int:
 # -- who and where ---------------------------------------------------------------------------
 
 def hostname(c) -> int:
-    _, names = _flags(c.args, "sfid")
+    flags, names = _flags(c.args, "sfid")
+    if "i" in flags:
+        return net.hostname_address(c)
+    if "d" in flags:
+        return 0                        # no domain: busybox prints nothing at all
     if names:
         problem = c.m.sethostname(names[0])
         if problem:
@@ -776,34 +781,22 @@ def ip(c) -> int:
         brd = "00:00:00:00:00:00" if lo else "ff:ff:ff:ff:ff:ff"
         c.out(f"    link/{kind} {i['mac']} brd {brd}\n")
         if what == "address":
-            for a in i.get("addresses", []):
+            for a in ([] if "-6" in c.args else i.get("addresses", [])):
                 if lo:
                     c.out(f"    inet {a} scope host lo\n       valid_lft forever preferred_lft forever\n")
                 else:
                     c.out(f"    inet {a} brd {_broadcast(a)} scope global {i['name']}\n"
                           "       valid_lft forever preferred_lft forever\n")
+            # IPv6 is on in a container's netns too: ::1 on lo, a link-local fe80:: on each link.
+            inet6 = "::1/128 scope host" if lo else f"{net.link_local(i['mac'])}/64 scope link"
+            if "-4" not in c.args:
+                c.out(f"    inet6 {inet6} \n       valid_lft forever preferred_lft forever\n")
     return 0
 
 
 def _broadcast(cidr: str) -> str:
     import ipaddress
     return str(ipaddress.IPv4Interface(cidr).network.broadcast_address)
-
-
-def ifconfig(c) -> int:
-    for i in c.m.interfaces():
-        c.out(f"{i['name']:<10}Link encap:{'Local Loopback' if i['name'] == 'lo' else 'Ethernet'}  "
-              f"HWaddr {i['mac'].upper()}\n")
-        for a in i.get("addresses", []):
-            addr, _, prefix = a.partition("/")
-            c.out(f"          inet addr:{addr}  Mask:{_mask(int(prefix))}\n")
-        c.out("          UP RUNNING  MTU:1500  Metric:1\n\n")
-    return 0
-
-
-def _mask(prefix: int) -> str:
-    import ipaddress
-    return str(ipaddress.IPv4Network(f"0.0.0.0/{prefix}").netmask)
 
 
 def ping(c) -> int:
@@ -967,7 +960,7 @@ APPLETS = {
     "basename": basename, "dirname": dirname, "find": find, "du": du, "stat": stat,
     "hostname": hostname, "uname": uname, "id": id_, "whoami": whoami, "env": env,
     "printenv": printenv, "date": date, "which": which, "nproc": nproc, "uptime": uptime,
-    "free": free, "ps": ps, "top": top, "mount": mount, "df": df, "ip": ip, "ifconfig": ifconfig,
+    "free": free, "ps": ps, "top": top, "mount": mount, "df": df, "ip": ip, "ifconfig": net.ifconfig, "route": net.route, "netstat": net.netstat,
     "ping": ping, "wget": wget, "httpd": httpd, "init": init, "sh": sh, "ash": sh, "nslookup": nslookup, "true": true_,
     "false": false_,
 }

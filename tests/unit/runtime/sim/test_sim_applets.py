@@ -32,3 +32,53 @@ def test_uptime_is_busyboxs_shape(sim, started):
     sim.boot_time = time.time() - (7 * 60 + 5)
     _, out = c.exec_output(["uptime"])
     assert " up 7 min,  0 users," in out
+
+
+def test_hostname_i_prints_the_containers_address_not_its_name(sim, started):
+    c = started(network="bridge", name="web")
+    ip = c.inspect()["NetworkSettings"]["IPAddress"]
+    assert c.exec_output(["hostname", "-i"]) == (0, ip + "\n")
+    assert c.exec_output(["hostname", "-d"]) == (0, "")
+    alone = started(network="none", name="alone")
+    host = alone.inspect()["Config"]["Hostname"]
+    assert alone.exec_output(["hostname", "-i"]) == (1, f"hostname: {host}: Host name lookup failure\n")
+
+
+def test_route_and_netstat_answer_as_busybox_does(sim, started):
+    c = started(network="bridge", name="web")
+    gw = c.inspect()["NetworkSettings"]["Gateway"]
+    net = gw.rsplit(".", 2)[0]
+    code, out = c.exec_output(["route"])
+    assert code == 0 and out.splitlines() == [
+        "Kernel IP routing table",
+        "Destination     Gateway         Genmask         Flags Metric Ref    Use Iface",
+        f"default         {gw:<15} 0.0.0.0         UG    0      0        0 eth0",
+        f"{net + '.0.0':<15} *               255.255.0.0     U     0      0        0 eth0"]
+    assert f"0.0.0.0         {gw:<15} 0.0.0.0         UG        0 0          0 eth0" in \
+        c.exec_output(["netstat", "-rn"])[1]
+    code, out = c.exec_output(["sh", "-c", "httpd -p 8000; netstat -tln"])
+    assert code == 0 and out.splitlines() == [
+        "Active Internet connections (only servers)",
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       ",
+        "tcp        0      0 :::8000                 :::*                    LISTEN      "]
+    code, out = c.exec_output(["netstat", "-tlnp"])
+    assert code == 1 and out.startswith("netstat: invalid option -- 'p'\nBusyBox v1.35.0")
+    assert c.exec_output(["route", "add", "default", "gw", "1.2.3.4"]) == \
+        (1, "route: SIOCADDRT: Operation not permitted\n")
+
+
+def test_ifconfig_and_ip_addr_show_what_busybox_shows(sim, started):
+    c = started(network="bridge", name="web")
+    code, out = c.exec_output(["ifconfig"])
+    blocks = out.split("\n\n")
+    assert code == 0 and blocks[0].startswith("eth0      Link encap:Ethernet  HWaddr 02:42:")
+    assert re.search(r"inet addr:10\.\d+\.0\.2  Bcast:10\.\d+\.255\.255  Mask:255\.255\.0\.0\n", blocks[0])
+    assert "UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1" in blocks[0]
+    assert blocks[1].startswith("lo        Link encap:Local Loopback  \n")
+    assert "UP LOOPBACK RUNNING  MTU:65536  Metric:1" in blocks[1]      # not lo at MTU 1500
+    mac = c.inspect()["NetworkSettings"]["MacAddress"]
+    assert mac == "02:42:" + mac[6:]
+    _, out = c.exec_output(["ip", "addr"])
+    assert "    inet6 ::1/128 scope host \n" in out
+    assert re.search(r"    inet6 fe80::42:[0-9a-f]+:fe[0-9a-f]+:2/64 scope link \n", out)
+    assert "inet6" not in c.exec_output(["ip", "-4", "addr"])[1]
