@@ -53,7 +53,8 @@ function addEvent(e) {
   const when = new Date(e.time * 1000).toLocaleTimeString(lang() === "en" ? "en-GB" : "ko-KR");
   const d = e.data || {};
   const detail = d.name || d.step || d.ref || d.exit_code !== undefined && `exit ${d.exit_code}` || "";
-  const phase = e.type === "container.step" ? ` ${d.index}/${d.total} ${d.phase}` : "";
+  // The step's phase in the page's words ("실행 후"), as the step-through says it; event names stay as logged.
+  const phase = e.type === "container.step" ? ` ${d.index}/${d.total} ${["before", "after"].includes(d.phase) ? t(`step.${d.phase}`) : d.phase}` : "";
   const li = el("li", { class: e.type.replace(".", "-") },
     el("time", {}, when), " ", el("b", {}, e.type), " ", el("code", {}, (e.id || "").slice(0, 12)),
     ` ${detail}${phase}`);

@@ -374,3 +374,22 @@ def test_a_lesson_in_presenter_mode_fits_a_small_projector(page, server):
     right = page.evaluate("document.querySelector('.lesson-side').getBoundingClientRect().right")
     assert right <= 1024, right
     page.evaluate("localStorage.setItem('onggi.presenter', '0')")
+
+
+def test_the_event_feed_says_a_steps_phase_in_the_pages_language(page, server, onggi):
+    # "container.step … exec 6/6 after" on a Korean page: the phase came through untranslated.
+    open_dashboard(page, server)
+    cid = onggi("run", "-d", "--name", "e2e-phase", "busybox", "sleep", "300", check=True).stdout.strip()
+    page.wait_for_selector("#events li.container-step:has-text('6/6 실행 후')")
+    assert not page.locator("#events li.container-step", has_text=re.compile(r" (after|before)$")).count()
+    onggi("rm", "-f", cid, check=True)
+
+
+def test_presenter_mode_checkbox_grows_with_the_text(page, server):
+    # The "all" checkbox kept its 13 pixels beside 21-pixel presenter text.
+    open_dashboard(page, server)
+    page.click("#presenter-toggle")
+    page.wait_for_function("document.body.classList.contains('presenter')")
+    box = page.evaluate("document.getElementById('show-all').getBoundingClientRect().width")
+    assert box >= 18, box
+    page.click("#presenter-toggle")
