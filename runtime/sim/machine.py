@@ -34,6 +34,9 @@ from .shell.interp import CantFork, Interrupted, RunsForever
 # PROC_IPC_INIT_INO = 0xEFFFFFFF ...); mnt and net are allocated at boot, these are typical.
 HOST_NS = {"pid": 4026531836, "mnt": 4026531841, "uts": 4026531838, "ipc": 4026531839,
            "net": 4026531840, "cgroup": 4026531835, "user": 4026531837, "time": 4026531834}
+# What ls shows in /proc/PID and /proc/PID/ns (the files the simulation can answer, and the links).
+PROC_PID = ("cgroup", "cmdline", "cwd", "environ", "exe", "fd", "mounts", "ns", "root", "stat", "status")
+PROC_NS = ("cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts")
 HOST_ETH0 = "10.0.2.15/24"          # the host's own NIC in the simulation (a typical VM's)
 HORIZON = 600.0                     # seconds a plan looks ahead before calling a process endless
 MAX_PROCS = 4096                    # a container without a pids limit still cannot fork for ever
@@ -162,7 +165,7 @@ class View:
             out.append({"dst": str(iface.network), "gateway": None, "dev": ep["ifname"], "src": str(iface.ip)})
         return out
 
-    def listening(self) -> list[int]:
+    def listen_ports(self) -> list[int]:
         """The TCP ports web servers in this container listen on (netstat's LISTEN lines)."""
         return sorted(port for port, _home in self.record.get("listens", []))
 
@@ -296,7 +299,41 @@ class View:
                 f"MemAvailable:   {m['available'] // 1024:>8} kB\nCached:         {m['cache'] // 1024:>8} kB\n"
                 "SwapTotal:             0 kB\nSwapFree:              0 kB\n")
 
+    def _proc_of(self, path: str) -> tuple[dict | None, str]:
+        """/proc/PID/REST (or /proc/self/REST): the process it is about, and REST."""
+        rest = path[len("/proc/"):] if path.startswith("/proc/") else ""
+        pid, _, what = rest.partition("/")
+        if pid == "self" and self.current is not None:
+            pid = str(self.current[0])
+        if not pid.isdigit():
+            return None, what
+        return next((p for p in self.procs() if p["pid"] == int(pid)), None), what
+
+    def special_link(self, path: str) -> str | None:
+        """Where a /proc symlink points: /proc/self, a process's exe, cwd, root and its namespaces
+        (``ns/pid -> pid:[4026532559]``, the numbers the namespaces view draws)."""
+        if path == "/proc/self" and self.current is not None:
+            return str(self.current[0])
+        proc, what = self._proc_of(path)
+        if proc is None:
+            return None
+        if what in ("cwd", "root"):
+            return "/"
+        if what == "exe":
+            program = proc["cmd"].split()[0] if proc["cmd"] else "sh"
+            return program if program.startswith("/") else f"/bin/{program.strip('{}')}"
+        kind = what[len("ns/"):] if what.startswith("ns/") else None
+        if kind in PROC_NS:
+            base = kind.replace("_for_children", "")
+            return f"{base}:[{self.record.get('ns', {}).get(base) or HOST_NS[base]}]"
+        return None
+
     def special_list(self, path: str) -> list[str] | None:
+        proc, what = self._proc_of(path)
+        if proc is not None and what == "":
+            return list(PROC_PID)
+        if proc is not None and what == "ns":
+            return list(PROC_NS)
         if path == "/proc":
             return sorted([str(p["pid"]) for p in self.procs()], key=int) + [
                 "cpuinfo", "loadavg", "meminfo", "mounts", "net", "self", "sys", "sysvipc", "uptime", "version"]
@@ -356,6 +393,9 @@ class PlanMachine(View):
     def listen(self, port: int, home: str) -> None:
         self.listening.append([port, home])
 
+    def listen_ports(self) -> list[int]:
+        return sorted(port for port, _home in self.listening)
+
     def exec_image(self, pid: int, argv: list[str]) -> None:
         if pid == 1:
             self.image = argv
@@ -413,6 +453,6 @@ class LiveMachine(View):
         self.record = self.container._record_now()
         return super().procs()
 
-    def listening(self) -> list[int]:
+    def listen_ports(self) -> list[int]:
         self.record = self.container._record_now()      # a server this same line just started
-        return super().listening()
+        return super().listen_ports()

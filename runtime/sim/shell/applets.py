@@ -103,14 +103,18 @@ def ls(c) -> int:
         path = c.path(name)
         listing = c.m.special_list(path)
         e = c.fs.lookup(path)
-        if e is None and listing is None and c.m.special_read(path) is None:
+        link = c.m.special_link(path)
+        if link is not None and listing is None and not long:
+            listing = c.m.special_list(norm(link, posixpath.dirname(path)))     # /proc/self: ls follows it
+        if e is None and listing is None and link is None and c.m.special_read(path) is None:
             c.err(f"ls: {name}: No such file or directory\n")
             status = 1
-        elif (e is not None and e["k"] == DIR or listing is not None) and "d" not in flags:
+        elif (e is not None and e["k"] == DIR or listing is not None) and "d" not in flags and \
+                not (link is not None and long and not name.endswith("/")):
             dirs.append((name, path, listing))
         else:
             files.append((name, path))
-    lines = [_ls_line(c, name, path, long, "h" in flags) for name, path in files]
+    lines = [_ls_line(c, name, path, long, "h" in flags) for name, path in sorted(files)]
     if lines:
         c.out("".join(lines))
     for i, (name, path, listing) in enumerate(dirs):
@@ -130,6 +134,9 @@ def _ls_line(c, shown: str, path: str, long: bool, human: bool) -> str:
     if not long:
         return shown + "\n"
     e = c.fs.lookup(path)
+    link = c.m.special_link(path)
+    if e is None and link is not None:
+        return f"lrwxrwxrwx    1 root     root             0 {_date_text(time.time())} {shown} -> {link}\n"
     if e is None:                    # /proc, /sys, /dev entries
         special = c.m.special_list(path) is not None
         return (f"{'dr-xr-xr-x' if special else '-r--r--r--'}    1 root     root             0 "
@@ -147,6 +154,25 @@ def _human(n: int) -> str:
             return f"{n:.1f}{unit}" if unit and n < 10 else f"{int(n)}{unit}"
         n /= 1024
     return str(n)
+
+
+def readlink(c) -> int:
+    """readlink [-f] LINK: a /proc link (ns/pid -> pid:[...]) or a link in the image."""
+    flags, names = _flags(c.args, "fnsqv")
+    status = 0
+    for name in names:
+        path = c.path(name)
+        target = c.m.special_link(path)
+        e = c.fs.lookup(path) if target is None else None
+        if target is None and e is not None and e["k"] == LINK:
+            target = e["l"]
+        if target is None:
+            status = 1                   # busybox says nothing for a file that is not a link
+            continue
+        if "f" in flags and not target.startswith("/") and ":[" not in target:
+            target = norm(target, posixpath.dirname(path))
+        c.out(target + "\n")
+    return status
 
 
 def mkdir(c) -> int:
@@ -953,7 +979,7 @@ def false_(c) -> int:
 
 
 APPLETS = {
-    "cat": cat, "ls": ls, "mkdir": mkdir, "rm": rm, "rmdir": rmdir, "touch": touch, "cp": cp,
+    "cat": cat, "ls": ls, "readlink": readlink, "mkdir": mkdir, "rm": rm, "rmdir": rmdir, "touch": touch, "cp": cp,
     "mv": mv, "ln": ln, "head": head, "tail": tail, "wc": wc, "grep": grep, "egrep": grep,
     "fgrep": grep, "sort": sort, "uniq": uniq, "seq": seq, "yes": yes, "tee": tee, "dd": dd,
     "md5sum": md5sum, "sha1sum": sha1sum, "sha256sum": sha256sum, "sha512sum": sha512sum,

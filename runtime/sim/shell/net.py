@@ -128,7 +128,7 @@ def netstat(c) -> int:
               "Proto Recv-Q Send-Q Local Address           Foreign Address         State       \n")
         if "t" in kinds and flags & set("al"):
             # busybox httpd listens on the IPv6 wildcard (which takes IPv4 too).
-            for port in c.m.listening():
+            for port in c.m.listen_ports():
                 c.out(f"tcp        0      0 {':::' + str(port):<23} {':::*':<23} LISTEN      \n")
     if "x" in kinds:
         c.out(f"Active UNIX domain sockets ({which})\n"

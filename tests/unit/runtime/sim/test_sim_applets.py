@@ -82,3 +82,21 @@ def test_ifconfig_and_ip_addr_show_what_busybox_shows(sim, started):
     assert "    inet6 ::1/128 scope host \n" in out
     assert re.search(r"    inet6 fe80::42:[0-9a-f]+:fe[0-9a-f]+:2/64 scope link \n", out)
     assert "inet6" not in c.exec_output(["ip", "-4", "addr"])[1]
+
+
+def test_proc_self_ns_lists_the_namespace_links_the_lesson_asks_for(sim, started):
+    # Lesson 3 runs `ls -l /proc/self/ns` in a container; it said "No such file or directory".
+    c = started(network="bridge", name="jail")
+    ns = c.inspect()["Namespaces"]
+    code, out = c.exec_output(["ls", "-l", "/proc/self/ns"])
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "total 0" and len(lines) == 11
+    assert re.fullmatch(r"lrwxrwxrwx    1 root     root             0 \w{3} [ \d]\d \d\d:\d\d pid -> pid:\[(\d+)\]",
+                        lines[5])
+    assert f"pid -> pid:[{ns['pid']['Inode']}]" in out and f"uts -> uts:[{ns['uts']['Inode']}]" in out
+    assert f"user -> user:[{ns['user']['HostInode']}]" in out          # no user namespace: the host's
+    assert c.exec_output(["readlink", "/proc/1/ns/net"]) == (0, f"net:[{ns['net']['Inode']}]\n")
+    assert c.exec_output(["readlink", "/etc/hostname"])[0] == 1
+    code, out = c.exec_output(["ls", "/proc/1"])
+    assert code == 0 and {"ns", "status", "cmdline", "exe"} <= set(out.split())
+    assert "/proc/1/exe -> /bin/sleep" in c.exec_output(["ls", "-l", "/proc/1/exe"])[1]

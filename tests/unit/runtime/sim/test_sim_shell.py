@@ -24,6 +24,9 @@ class Machine:
     def special_list(self, path):
         return None
 
+    def special_link(self, path):
+        return None
+
     def sleep(self, seconds):
         self.clock += seconds
         if self.clock > 600:
