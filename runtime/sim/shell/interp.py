@@ -364,6 +364,9 @@ class Interp:
                 self.machine.fork()
             except CantFork:
                 self._cant_fork(write)
+            child = getattr(self.machine, "child", None)
+            if child is not None:            # ps shows the program the line forked, with its args
+                self.machine.child = (child[0], " ".join(argv))
         if builtin is not None:
             return builtin(call)
         program = self.find_program(name)

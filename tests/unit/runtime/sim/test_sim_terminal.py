@@ -101,3 +101,13 @@ def test_a_fork_loop_typed_in_a_terminal_stops_at_the_limit_and_then_only_builti
     screen.wait_for("ps\r\nsh: can't fork: Resource temporarily unavailable\r\n/ # ")
     assert "PID   USER" not in screen.text
     session.close()
+
+
+def test_ps_in_a_terminal_shows_the_command_it_runs_with_its_arguments(term):
+    # A line "ps aux; echo x" showed the child as "ps;": busybox ps shows the forked ps, "ps aux".
+    c, session, screen = term()
+    screen.wait_for("/ # ")
+    session.write("ps aux; echo done\r")
+    screen.wait_for("done\r\n/ # ")
+    assert "    3 root     ps aux\r\n" in screen.text and "ps aux;" not in screen.text.split("\r\n", 1)[1]
+    session.close()
