@@ -456,3 +456,11 @@ class LiveMachine(View):
     def listen_ports(self) -> list[int]:
         self.record = self.container._record_now()      # a server this same line just started
         return super().listen_ports()
+
+    def http_get(self, url: str, headers: dict) -> tuple[int, str, str | None]:
+        # `echo hi > /www/index.html; httpd -h /www; wget ...` on one line: the server and the
+        # file came after this line's snapshot, and a real server sees a file the moment it is written.
+        self.container._save_upper(self.fs)
+        self.world = self.rt.snapshot()
+        self.record = self.world["containers"].get(self.record["id"], self.record)
+        return super().http_get(url, headers)

@@ -863,12 +863,19 @@ def ping(c) -> int:
     return 0 if received else 1
 
 
+REASONS = {200: "OK", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+
+
 def wget(c) -> int:
     args = list(c.args)
-    quiet, target, headers, urls = False, None, {}, []
+    quiet, target, headers, urls, show_headers = False, None, {}, [], False
     while args:
         a = args.pop(0)
-        if a in ("-q", "-qO-"):
+        if a in ("-T", "-t", "-Y", "-U", "-P", "--user-agent", "-e") and args:
+            args.pop(0)                     # options with a value (timeout, tries, proxy...)
+        elif a == "-S":
+            show_headers = True
+        elif a in ("-q", "-qO-"):
             quiet = True
             if a == "-qO-":
                 target = "-"
@@ -887,19 +894,31 @@ def wget(c) -> int:
         c.err("BusyBox v1.35.0 multi-call binary.\n\nUsage: wget [-cqS] [-O FILE] URL...\n")
         return 1
     url = urls[0]
+    host = url.split("://", 1)[-1].split("/")[0]
+    name, _, port = host.partition(":")
+    address = c.m.resolve(name)
+    if not quiet and address is not None:
+        c.err(f"Connecting to {host} ({address}:{port or 80})\n")
     status, body, problem = c.m.http_get(url, headers)
     if problem:
         c.err(f"wget: {problem}\n")
         return 1
+    if show_headers:
+        c.err(f"  HTTP/1.1 {status} {REASONS.get(status, '')}\n")
     if status != 200:
-        c.err(f"wget: server returned error: HTTP/1.1 {status}\n")
+        c.err(f"wget: server returned error: HTTP/1.1 {status} {REASONS.get(status, '')}\n")
         return 1
+    saved = target or posixpath.basename(url.split("://", 1)[-1].partition("/")[2].rstrip("/")) or "index.html"
     if not quiet:
-        c.err(f"Connecting to {url.split('/')[2]}\nsaving to '{target or posixpath.basename(url) or 'index.html'}'\n")
-    if target == "-":
+        c.err("writing to stdout\n" if saved == "-" else f"saving to '{saved}'\n")
+    if saved == "-":
         c.out(body)
     else:
-        c.fs.write(c.path(target or posixpath.basename(url.rstrip("/")) or "index.html"), body)
+        c.fs.write(c.path(saved), body)
+    if not quiet:                  # busybox's progress bar, finished at once, and its last word
+        size = len(body.encode())
+        c.err(f"{posixpath.basename(saved):<20} 100% |{'*' * 32}| {size:5d}  0:00:00 ETA\n"
+              + ("written to stdout\n" if saved == "-" else f"'{saved}' saved\n"))
     return 0
 
 
@@ -960,14 +979,25 @@ def init(c) -> int:
 
 
 def nslookup(c) -> int:
-    if not c.args:
+    """busybox nslookup asks the DNS server of /etc/resolv.conf and never reads /etc/hosts, where
+    onggi writes the names of a network's containers (lesson 9 says so): the simulated host's
+    server knows none of them, nor any other name (a classroom may well be offline)."""
+    import ipaddress
+    names = [a for a in c.args if not a.startswith("-")]
+    if not names:
+        c.err("BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.\n\n"
+              "Usage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n")
         return 1
-    address = c.m.resolve(c.args[0])
-    if address is None:
-        c.err(f"** server can't find {c.args[0]}: NXDOMAIN\n")
-        return 1
-    c.out(f"Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nName:\t{c.args[0]}\nAddress: {address}\n")
-    return 0
+    resolv = c.m.special_read("/etc/resolv.conf") or ""
+    server = names[1] if len(names) > 1 else next(
+        (line.split()[1] for line in resolv.splitlines() if line.startswith("nameserver ")), "127.0.0.1")
+    c.out(f"Server:\t\t{server}\nAddress:\t{server}:53\n\n")
+    try:
+        query, asked = ipaddress.ip_address(names[0]).reverse_pointer, 1       # a PTR query
+    except ValueError:
+        query, asked = names[0], 2                                             # A and AAAA
+    c.out(f"** server can't find {query}: NXDOMAIN\n\n" * asked)
+    return 1
 
 
 def true_(c) -> int:

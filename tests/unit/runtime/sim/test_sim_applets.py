@@ -100,3 +100,27 @@ def test_proc_self_ns_lists_the_namespace_links_the_lesson_asks_for(sim, started
     code, out = c.exec_output(["ls", "/proc/1"])
     assert code == 0 and {"ns", "status", "cmdline", "exe"} <= set(out.split())
     assert "/proc/1/exe -> /bin/sleep" in c.exec_output(["ls", "-l", "/proc/1/exe"])[1]
+
+
+def test_nslookup_asks_the_dns_server_which_knows_no_container_names(sim, started):
+    # Lesson 9: names live in /etc/hosts, which ping and wget read and nslookup does not. The
+    # simulation answered "Server: 127.0.0.11 ... Address: 10.x" (Docker's DNS, which onggi has not).
+    client = started(network="bridge", name="client")
+    assert " client\n" in client.exec_output(["cat", "/etc/hosts"])[1]
+    assert client.exec_output(["ping", "-c", "1", "client"])[0] == 0
+    code, out = client.exec_output(["nslookup", "client"])
+    assert code == 1 and out == ("Server:\t\t10.0.2.3\nAddress:\t10.0.2.3:53\n\n** server can't find client: "
+                                 "NXDOMAIN\n\n** server can't find client: NXDOMAIN\n\n")
+
+
+def test_wget_says_what_busybox_says_and_sees_a_server_started_on_the_same_line(sim, started):
+    c = started(network="bridge", name="box")
+    ip = c.inspect()["NetworkSettings"]["IPAddress"]
+    code, out = c.exec_output(["sh", "-c", "mkdir /www; echo hi > /www/index.html; httpd -p 80 -h /www; "
+                                           "wget -T 2 -O- http://box/; wget -S -O /dev/null http://box/nope"])
+    assert out.splitlines() == [
+        f"Connecting to box ({ip}:80)", "writing to stdout", "hi",
+        "-                    100% |********************************|     3  0:00:00 ETA", "written to stdout",
+        f"Connecting to box ({ip}:80)", "  HTTP/1.1 404 Not Found",
+        "wget: server returned error: HTTP/1.1 404 Not Found"]
+    assert code == 1
