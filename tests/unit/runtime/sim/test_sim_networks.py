@@ -1,4 +1,6 @@
 """Simulated networks: Docker's verbs, addresses and veths, the topology the diagram draws."""
+import socket
+
 import pytest
 
 from runtime.container.spec import parse_publish
@@ -46,7 +48,11 @@ def test_containers_get_addresses_and_reach_each_other_on_a_shared_network(sim, 
 
 
 def test_the_topology_is_read_topologys_shape(sim, started):
-    c = started(name="web", network="bridge", ports=tuple(parse_publish("8080:80")))
+    # A simulated published port listens on the real 127.0.0.1 (ports.py): take a free one.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = started(name="web", network="bridge", ports=tuple(parse_publish(f"{port}:80")))
     topo = sim.truth.topology()
     assert topo["simulated"] is True
     assert [b["name"] for b in topo["bridges"]] == ["onggi0"] and topo["bridges"][0]["addresses"] == ["10.213.0.1/16"]
@@ -55,7 +61,7 @@ def test_the_topology_is_read_topologys_shape(sim, started):
     eth0 = next(i for i in entry["interfaces"] if i["name"] == "eth0")
     assert veth["container"] == c.id and veth["bridge"] == "onggi0" and eth0["peer_ifindex"] == veth["ifindex"]
     assert veth["peer_ifindex"] == eth0["ifindex"] and entry["netns_inode"] == sim.truth.ns_of("web")["net"]
-    assert topo["ports"] == [{"container": c.id, "host_ip": "0.0.0.0", "host_port": 8080, "port": 80,
+    assert topo["ports"] == [{"container": c.id, "host_ip": "0.0.0.0", "host_port": port, "port": 80,
                               "proto": "tcp", "address": "10.213.0.2"}]
 
 
