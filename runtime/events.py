@@ -89,7 +89,14 @@ class ContainerExecStarted(Event):
 
 @dataclass(frozen=True)
 class ContainerOOM(Event):
+    """The OOM killer struck in a container's cgroup: its memory as the kernel counted it
+    just before the cgroup went away (when PID 1 dies of it, the cgroup is gone by the
+    time anyone could look), so a view can still show where the limit was reached."""
     type: ClassVar[str] = "container.oom"
+    name: str = ""
+    memory_peak: int = 0          # bytes: the most the cgroup ever used
+    memory_max: int = 0           # bytes: its limit (0: none)
+    oom_kills: int = 0            # processes the OOM killer killed in it
 
 
 @dataclass(frozen=True)

@@ -144,13 +144,17 @@ def _supervise(runtime, record: Record, chan: Channel, opts: Options, proxy, zyg
 
     oom = False
     try:
-        oom = launch.cgroup.oom_kills() > 0
+        oom = launch.cgroup.oom_kills() > 0     # one file; the rest only when it is so
+        if oom:
+            # Said while the cgroup still exists, with what it counted: undo removes it next.
+            stats = launch.cgroup.stats()
+            runtime.publisher.publish(events.ContainerOOM(
+                id=record.id, name=record.name, memory_peak=stats.memory_peak or 0, memory_max=stats.memory_max or 0,
+                oom_kills=stats.oom_kills or 0))
     except OSError:
         pass
     launch.undo()                            # network, cgroup, overlay: in reverse
     log.close()
-    if oom:
-        runtime.publisher.publish(events.ContainerOOM(id=record.id))
     state = record.load_state()
     state.status, state.exit_code, state.oom_killed = Status.EXITED, code, oom
     state.finished_at, state.pid = now_iso(), 0

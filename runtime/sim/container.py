@@ -32,6 +32,7 @@ from runtime.errors import (Cancelled, ContainerNotFound, ContainerNotRunning, C
 from runtime.image.digest import Digest
 
 from . import launch
+from .cgroups import limits_of
 from .fs import FS
 from .machine import SIGKILL, LiveMachine
 from .plan import Plan, command_line
@@ -200,9 +201,15 @@ def advance(rt, world: dict, now: float) -> None:
             # The kill is counted in the cgroup (memory.events oom_kill: the gauge turns red)
             # and announced while the cgroup is still there to be drawn; the exit follows.
             c["oom_told"] = True
-            rt.publisher.publish(events.ContainerOOM(id=c["id"]))
+            rt.publisher.publish(_oom_event(c))
         else:
             exit_container(rt, world, c, c["plan"]["code"], c["plan"].get("oom", False), at)
+
+
+def _oom_event(c: dict) -> events.ContainerOOM:
+    """container.oom as the monitor says it: the memory reached the limit, one process killed."""
+    limit = limits_of(c["spec"]).memory or 0
+    return events.ContainerOOM(id=c["id"], name=c["name"], memory_peak=limit, memory_max=limit, oom_kills=1)
 
 
 def exit_container(rt, world: dict, c: dict, code: int, oom: bool, at: float) -> None:
@@ -212,7 +219,7 @@ def exit_container(rt, world: dict, c: dict, code: int, oom: bool, at: float) ->
     if oom:
         c["oom_kills"] = c.get("oom_kills", 0) + 1
         if not told:
-            rt.publisher.publish(events.ContainerOOM(id=c["id"]))
+            rt.publisher.publish(_oom_event(c))
     launch.undo(rt, world, c)
     c["plan"] = None
     c["state"].update(status="exited", exit_code=code, oom_killed=oom, finished_at=launch.iso(at), pid=0,

@@ -1,7 +1,7 @@
 // The dashboard: Socket.IO connection, tabs, containers, events, the four live views.
 import { ackError, api, el, errorText, human } from "./api.js";
 import { setupChrome } from "./chrome.js";
-import { flash, onPick, putSvg } from "./diagrams.js";
+import { onPick, oomNote, putSvg } from "./diagrams.js";
 import { apply, lang, onLang, t } from "./i18n.js";
 import { clearNotice, forget, onEvent as launchEvent, rerenderNotice, watchLaunch } from "./launched.js";
 import { rerender as rerenderSteps, setupSteps } from "./step.js";
@@ -29,7 +29,7 @@ socket.on("event", (e) => {
   addEvent(e);
   launchEvent(e);
   if (e.type.startsWith("container.") && e.type !== "container.step") scheduleRefresh();
-  if (e.type === "container.oom") flash($("diagram"), `cg-${e.id.slice(0, 12)}`);
+  if (e.type === "container.oom" && live.view === "cgroups") oomNote($("diagram"), e);
 });
 socket.on("diagram", (d) => {
   if (d.key !== live.key) return;

@@ -2,6 +2,9 @@
 // The server keeps element ids stable (ns-<id>-net, cg-<id>-memory, layer-<hex>...), so
 // an element whose text differs from the previous render, or that is new, changed.
 
+import { human } from "./api.js";
+import { t } from "./i18n.js";
+
 function textsOf(root) {
   const map = new Map();
   if (!root) return map;
@@ -48,6 +51,26 @@ export function flash(box, id) {
   g.classList.remove("flash");
   void g.getBBox();
   g.classList.add("flash");
+}
+
+// An OOM kill (a container.oom event): flash the cgroup's node and say it in a note above the
+// view. When the OOM killer takes PID 1, the container exits and its cgroup, so the node, is
+// gone a moment later: the note, with what the kernel counted just before (the event carries
+// it), stays for a few seconds, in the page's language.
+export function oomNote(box, e) {
+  const id = e.id.slice(0, 12);
+  flash(box, `cg-${id}`);
+  const d = e.data || {};
+  const name = d.name || id;
+  const old = box.parentElement.querySelector(`.oom-note[data-id="${id}"]`);
+  if (old) old.remove();
+  const note = document.createElement("div");
+  note.className = "oom-note";
+  note.dataset.id = id;
+  note.textContent = t("oom.note", { name, peak: human(d.memory_peak), max: d.memory_max ? human(d.memory_max) : "-",
+    n: d.oom_kills || 1 });
+  box.before(note);
+  setTimeout(() => note.remove(), 8000);
 }
 
 // Clicks on diagram links are ours: call `onPick(id)` with the element id the server gave.

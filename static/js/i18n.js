@@ -35,6 +35,8 @@ export const STRINGS = {
   "view.layers": ["이미지 레이어", "Image layers"],
   "help.namespaces": ["/proc/PID/ns 의 inode 번호: 같으면 같은 네임스페이스입니다.", "Inode numbers behind /proc/PID/ns: equal means the same namespace."],
   "help.cgroups": ["cgroupfs 에서 읽은 사용량과 한도 (1초마다 갱신).", "Usage and limits read from cgroupfs (refreshed every second)."],
+  "oom.note": ["OOM 강제 종료(OOM kill): {name} — 메모리가 한도 {max}에 닿아(최대 {peak}) 커널이 프로세스 {n}개를 강제로 끝냈습니다",
+    "OOM kill: {name} — memory reached its {max} limit (peak {peak}); the kernel killed {n} process(es)"],
   "help.network": ["netlink 로 읽은 브리지, veth 쌍, 컨테이너의 네트워크 네임스페이스.", "Bridges, veth pairs and each container's netns, read over netlink."],
   "help.layers": ["레이어 디렉터리에서 읽었습니다. 레이어를 누르면 파일 목록이 열립니다.", "Read from the layer directories. Click a layer to list its files."],
   "layers.all": ["모든 이미지", "all images"],

@@ -5,7 +5,7 @@
 // worked solution behind a click, and quizzes. Beside it: the step's live diagram (pushed over
 // Socket.IO) and a terminal into a container. Korean and English switch at any moment.
 import { api, el, errorText, human } from "./api.js";
-import { flash, putSvg } from "./diagrams.js";
+import { oomNote, putSvg } from "./diagrams.js";
 import { STRINGS, apply, lang, onLang, t } from "./i18n.js";
 import "./chrome.js";
 
@@ -710,7 +710,7 @@ function connect() {
   });
   socket.on("event", (e) => {
     checkSoon();
-    if (e.type === "container.oom") flash($("diagram"), `cg-${e.id.slice(0, 12)}`);
+    if (e.type === "container.oom" && current() && current().view === "cgroups") oomNote($("diagram"), e);
     if (hasLive(current()) && e.type !== "container.step") refreshLive();
     if (e.type.startsWith("container.") && e.type !== "container.step" && e.type !== "container.exec") refreshRunning();
     if (S.sub.failed && ["image.built", "image.pulled", "image.tagged", "container.created", "container.started"].includes(e.type)) subscribe();

@@ -62,6 +62,22 @@ def test_run_from_the_page_shows_in_namespaces_and_network(page, server, onggi, 
     assert "e2e-page" not in onggi("ps", "-a").stdout
 
 
+def test_an_oom_kill_of_pid_1_is_said_above_the_cgroups_view(page, server, onggi, shot):
+    """PID 1 killed by the OOM killer: its container exits and its cgroup, the node that would
+    flash, goes at once. The note above the view says it with what the kernel counted."""
+    open_dashboard(page, server, lang="en")
+    page.click(".view-tabs button[data-view=cgroups]")
+    page.wait_for_selector("#diagram svg")
+    cid = onggi("run", "-d", "--name", "e2e-oom", "-m", "8m", "busybox", "sh", "-c",
+                "sleep 1; tail /dev/zero", check=True).stdout.strip()
+    note = page.wait_for_selector(f".oom-note[data-id='{cid[:12]}']", timeout=20000)
+    text = note.inner_text()
+    assert text.startswith("OOM kill: e2e-oom") and "8.0 MiB limit" in text, text
+    shot(page, "18-oom-note-en")
+    assert onggi("inspect", "-f", "{{.State.OOMKilled}}", cid, check=True).stdout.strip() == "true"
+    onggi("rm", "-f", cid, check=True)
+
+
 def test_a_container_from_the_cli_appears_without_reload(page, server, onggi, shot):
     open_dashboard(page, server, lang="en")
     cid = onggi("run", "-d", "--name", "e2e-cli", "--network", "bridge", "busybox", "sleep", "300",

@@ -119,7 +119,7 @@ def test_stdin_with_i(onggi):
     assert proc.stdout == "ANNYEONG\n"
 
 
-def test_oom_kill_exits_137_and_inspect_says_so(onggi):
+def test_oom_kill_exits_137_and_inspect_says_so(onggi, rt):
     proc = onggi("run", "--name", "hungry", *NONE, "-m", "16m", "busybox", "sh", "-c",
                  "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived")
     try:
@@ -127,6 +127,13 @@ def test_oom_kill_exits_137_and_inspect_says_so(onggi):
         doc = json.loads(onggi("inspect", "hungry", check=True).stdout)[0]
         assert doc["State"]["OOMKilled"] is True and doc["State"]["ExitCode"] == 137
         assert doc["HostConfig"]["Memory"] == 16 * 1024 * 1024
+        # container.oom says what the kernel counted before the cgroup went away (the views
+        # show it after the container's node is gone), and comes before container.exited.
+        mine = [e for e in rt.publisher.read() if e.get("id") == doc["Id"]]
+        oom = next(e for e in mine if e["type"] == "container.oom")
+        assert oom["data"]["name"] == "hungry" and oom["data"]["memory_max"] == 16 << 20
+        assert 0 < oom["data"]["memory_peak"] <= 16 << 20 and oom["data"]["oom_kills"] >= 1
+        assert [e["type"] for e in mine].index("container.oom") < [e["type"] for e in mine].index("container.exited")
     finally:
         onggi("rm", "-f", "hungry")
 

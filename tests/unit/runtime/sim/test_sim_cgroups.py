@@ -36,6 +36,8 @@ def test_memory_creeps_and_a_memory_eater_is_oom_killed(sim, started, events):
     assert state.oom_killed and state.exit_code == 137
     mine = [e["type"] for e in events() if e.get("id") == eater.id]
     assert mine[-2:] == ["container.oom", "container.exited"]
+    assert events("container.oom")[-1]["data"] == {"name": "eater", "memory_peak": 8 << 20, "memory_max": 8 << 20,
+                                                    "oom_kills": 1}
     assert events("container.exited")[-1]["data"] == {"exit_code": 137, "oom_killed": True}
 
 
