@@ -27,7 +27,8 @@ STEPS = (
          "(upperdir) with one overlay mount: the container's root filesystem.",
          "이미지의 읽기 전용 레이어(lowerdir)들 위에 비어 있는 쓰기 레이어(upperdir)를 "
          "얹어 overlay 마운트 하나로 합칩니다. 이것이 컨테이너의 루트 파일시스템입니다."),
-    Step("cgroup", "mkdir /sys/fs/cgroup/.../onggi/ID; write memory.max, cpu.max, pids.max",
+    Step("cgroup", "mkdir /sys/fs/cgroup/.../onggi/ID; write memory.max, cpu.max, pids.max "
+         "(cgroup v1: memory.limit_in_bytes, cpu.cfs_quota_us, pids.max)",
          "Make the container's control group (cgroup) and write its limits into the "
          "kernel's files: how much memory, how much CPU time, how many processes.",
          "컨테이너 전용 컨트롤 그룹(cgroup)을 만들고 커널 파일에 한도를 적습니다. "
@@ -35,9 +36,11 @@ STEPS = (
     Step("namespaces", "clone(CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET); "
          "unshare(CLONE_NEWCGROUP)",
          "Create the container's first process inside new namespaces: it gets its own "
-         "process numbers, mounts, hostname, IPC and network. It waits until we are ready.",
+         "process numbers, mounts, hostname, IPC and network. Once it is in its cgroup it "
+         "unshares a cgroup namespace too (its cgroup looks like /). It waits for the next steps.",
          "새 네임스페이스(namespace) 안에 컨테이너의 첫 프로세스를 만듭니다. 프로세스 번호, "
-         "마운트, 호스트 이름, IPC, 네트워크를 따로 갖게 됩니다. 준비가 끝날 때까지 기다립니다."),
+         "마운트, 호스트 이름, IPC, 네트워크를 따로 갖게 됩니다. cgroup에 들어간 뒤에는 cgroup "
+         "네임스페이스도 새로 만들어 자기 cgroup이 / 로 보입니다. 다음 단계까지 기다립니다."),
     Step("network", "ip link add vethX master onggi0 type veth peer name eth0 netns PID; "
          "ip addr add ... dev eth0; ip route add default via GATEWAY",
          "Wire the network namespace: loopback up, and on a bridge network a virtual cable "

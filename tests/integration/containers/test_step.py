@@ -10,13 +10,16 @@ import pytest
 pytestmark = pytest.mark.root
 
 
-def drive(env, answers, lang="en_US.UTF-8"):
+def drive(env, answers, lang="en_US.UTF-8", argv=None, shell=None):
+    """Answer each pause in turn: an answer is a line, or Ctrl-C / Ctrl-D (sent as is)."""
     pid, fd = pty.fork()
     if pid == 0:
         os.environ.clear()
         os.environ.update(env, LANG=lang)
+        if shell is not None:
+            os.execv("/bin/sh", ["/bin/sh", "-c", shell])
         os.execv(".venv/bin/onggi", [".venv/bin/onggi", "run", "--step", "--rm", "--network", "none",
-                                     "--name", "stepped", "busybox", "echo", "stepped-through"])
+                                     "--name", "stepped", *(argv or ["busybox", "echo", "stepped-through"])])
     out = b""
 
     def read_until(pattern, timeout=20):
@@ -35,7 +38,7 @@ def drive(env, answers, lang="en_US.UTF-8"):
 
     for answer in answers:
         assert read_until(rb"> $"), out.decode(errors="replace")[-400:]
-        os.write(fd, answer + b"\r")
+        os.write(fd, answer if answer in (b"\x03", b"\x04") else answer + b"\r")
         out += b"<sent>"
     end = time.time() + 20                    # the rest, until the program closes its terminal
     while time.time() < end:
@@ -48,7 +51,17 @@ def drive(env, answers, lang="en_US.UTF-8"):
             if not data:
                 break
             out += data
-    _, status = os.waitpid(pid, 0)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if not done:                              # still waiting at a pause: hang up its terminal
+        os.close(fd)
+        time.sleep(2)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+        out += b"<hung up>"
+    else:
+        os.close(fd)
     return re.sub(r"\x1b\[[0-9;]*m", "", out.decode(errors="replace")), os.waitstatus_to_exitcode(status)
 
 
@@ -73,6 +86,27 @@ def test_cancel_removes_everything_made(onggi, rt, onggi_config):
     assert rt.containers.ids() == []                  # --rm: the record went too
     assert rt.cgroups.names() == []
     assert str(onggi_config.containers_dir) not in open("/proc/self/mountinfo").read()
+
+
+@pytest.mark.parametrize("key", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_end_of_input_at_a_pause_cancels_and_removes_everything(onggi, rt, onggi_config, key):
+    """Ctrl-C used to be held for the container (run after the next Enter, then
+    interrupted), and Ctrl-D counted as Enter."""
+    text, code = drive(onggi.env, [b"", b"", key], argv=["busybox", "sh", "-c", "echo RAN; sleep 30"])
+    assert code == 125 and "cancelled before step 'namespaces'" in text, text
+    assert "RAN" not in text
+    time.sleep(0.3)
+    assert rt.containers.ids() == [] and rt.cgroups.names() == []
+    assert str(onggi_config.containers_dir) not in open("/proc/self/mountinfo").read()
+
+
+def test_piped_input_still_pauses_at_the_terminal(onggi):
+    """stdin is the container's (-i): the pauses ask at the terminal on stderr/stdout,
+    with the warm server or without (one used /dev/tty, the other ran straight through)."""
+    for extra in ({}, {"ONGGI_NO_WARM": "1"}):
+        text, code = drive(onggi.env | extra, [b""] * 6,
+                           shell="echo piped-in | exec .venv/bin/onggi run --step --rm -i --network none busybox cat")
+        assert code == 0 and text.count("Enter: run it") == 6 and "piped-in" in text, (extra, text)
 
 
 def test_rm_waits_for_a_paused_launch_instead_of_pulling_its_files(rt):
