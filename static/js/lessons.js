@@ -163,6 +163,7 @@ const S = {
   action: null,          // the running action's id
   stepper: null,         // the step-through room
   term: null, fit: null, termId: null, termFor: null, pending: new Map(),
+  termPicked: null,      // the container the learner chose in the list, until a terminal opens
   checkTimer: null, eventTimer: null, checking: false,
 };
 
@@ -180,6 +181,7 @@ async function lessonPage() {
   });
   $("hint-button").addEventListener("click", showHint);
   $("term-close").addEventListener("click", closeTerminal);
+  $("term-container").addEventListener("change", (ev) => { S.termPicked = ev.target.value; });
   $("term-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const name = $("term-container").value;
@@ -595,6 +597,7 @@ function bindTerminal(id, container) {
   S.term.reset();
   S.termId = id;
   S.termFor = container;
+  S.termPicked = null;
   termStatus("", container || "");
   for (const data of S.pending.get(id) || []) S.term.write(data);
   S.pending.clear();
@@ -640,7 +643,8 @@ function refreshRunning() {
     let list = [];
     try { list = await api("GET", "/api/containers"); } catch (err) { return; }
     const sel = $("term-container");
-    const keep = S.termFor || (current() && current().view_for.container) || sel.value;
+    // The learner's own choice first: a refresh (any container event) must not take it back.
+    const keep = S.termPicked || S.termFor || (current() && current().view_for.container) || sel.value;
     sel.innerHTML = "";
     for (const c of list) sel.append(el("option", { value: c.name }, c.name));
     if (list.some((c) => c.name === keep)) sel.value = keep;

@@ -170,3 +170,24 @@ def test_importing_a_file_that_is_not_json_says_so_in_the_learners_language(page
     # Not the browser's "Expected property name or '}' in JSON at position 1".
     assert page.inner_text("#import-status") == \
         "진도 파일이 아닙니다: '진도 내보내기'로 받은 JSON 파일을 고르세요 (notes.txt)"
+
+
+def test_the_terminal_list_keeps_the_learners_choice_across_refreshes(page, server, onggi):
+    """The list of containers for the terminal is refilled on every container event; it used to
+    jump back to the open terminal's container, and the next command went to the wrong one."""
+    names = ("e2e-pick-a", "e2e-pick-b")
+    for name in names:
+        onggi("run", "-d", "--network", "none", "--name", name, "busybox", "sleep", "300", check=True)
+    try:
+        open_lesson(page, server, "10-storage", "en")
+        page.wait_for_selector("#term-container option[value='e2e-pick-b']", state="attached")
+        page.select_option("#term-container", "e2e-pick-a")
+        page.click("#term-form button[type=submit]")
+        page.wait_for_function("document.querySelector('#term-status').innerText.includes('e2e-pick-a')")
+        page.select_option("#term-container", "e2e-pick-b")          # chosen, not opened yet
+        onggi("run", "-d", "--network", "none", "--name", "e2e-pick-c", "busybox", "sleep", "300", check=True)
+        page.wait_for_selector("#term-container option[value='e2e-pick-c']", state="attached")
+        page.wait_for_timeout(300)
+        assert page.eval_on_selector("#term-container", "s => s.value") == "e2e-pick-b"
+    finally:
+        onggi("rm", "-f", *names, "e2e-pick-c")
