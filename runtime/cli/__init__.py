@@ -141,6 +141,8 @@ def report(exc: BaseException) -> int:
 
 
 def _dispatch(argv: list[str], served=None) -> int:
+    if argv[:1] == ["help"] and len(argv) > 1:
+        argv = [argv[1], "--help"]           # `onggi help run`, as `docker help run`
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
@@ -159,7 +161,14 @@ def _dispatch(argv: list[str], served=None) -> int:
     if plugin is not None:
         return plugin(rest) or 0
     from ..errors import InvalidArgument
-    raise InvalidArgument(f"'{verb}' is not an onggi command", hint="see 'onggi --help'")
+    raise InvalidArgument(f"'{verb}' is not an onggi command", hint=_did_you_mean(verb))
+
+
+def _did_you_mean(verb: str) -> str:
+    """The hint for `onggi rnu`: the verb meant, when one is close (as git does)."""
+    import difflib
+    close = difflib.get_close_matches(verb, [*VERBS, "serve"], n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? See 'onggi --help'" if close else "see 'onggi --help'"
 
 
 def _plugin(verb: str):

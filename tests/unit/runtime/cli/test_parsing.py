@@ -104,3 +104,21 @@ def test_publishing_with_the_host_network_warns_as_docker_does(capsys):
     assert capsys.readouterr().err == "WARNING: Published ports are discarded when using host network mode\n"
     containers._spec(parse_run(["--network", "none", "busybox"]))
     assert capsys.readouterr().err == ""
+
+
+def test_a_mistyped_verb_suggests_the_one_meant(capsys):
+    from runtime.cli import run
+    assert run(["rnu"]) == 125
+    assert capsys.readouterr().err == ("onggi: 'rnu' is not an onggi command. "
+                                       "Did you mean 'run'? See 'onggi --help'\n")
+    assert run(["xyzzy"]) == 125
+    assert "Did you mean" not in capsys.readouterr().err
+
+
+def test_help_verb_shows_that_verbs_help_as_docker_help_run(capsys):
+    from runtime.cli import run
+    with pytest.raises(SystemExit) as info:     # argparse's --help
+        run(["help", "run"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: onggi run [OPTIONS] IMAGE") and "--step" in out
