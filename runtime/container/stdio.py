@@ -26,7 +26,10 @@ def raw_mode(enabled: bool, fd: int = 0):
     import termios
     import tty
     saved = termios.tcgetattr(fd)
-    tty.setraw(fd)
+    # TCSANOW, not setraw's default TCSAFLUSH: that would throw away what was typed while
+    # onggi started (a learner who types at once in the browser terminal lost the first
+    # keys). Docker's CLI does not flush either.
+    tty.setraw(fd, termios.TCSANOW)
     try:
         yield
     finally:
