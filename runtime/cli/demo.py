@@ -1,6 +1,7 @@
 """`onggi demo vm|chroot`: the lessons' live demos in a terminal, as small bilingual tables.
 
-``onggi demo vm`` boots the lesson VM beside a busybox container (runtime.vm);
+In the learner's language (ONGGI_LANG, else LANG: Korean or English), as
+``run --step``. ``onggi demo vm`` boots the lesson VM beside a busybox container (runtime.vm);
 ``onggi demo chroot`` runs the same commands in a bare chroot and in a container
 (runtime.demo.chroot). ``--format json`` prints the library's result as is.
 """
@@ -32,6 +33,16 @@ def demo(args) -> int:
     return _chroot(rt, args)
 
 
+def _lang() -> str:
+    from .terminal import language
+    return language()
+
+
+def _t(en: str, ko: str) -> str:
+    """The text in the learner's language (ONGGI_LANG, else LANG), as --step chooses it."""
+    return ko if _lang() == "ko" else en
+
+
 def _vm(rt, args) -> int:
     from ..errors import OnggiError
     from ..vm.compare import compare
@@ -55,37 +66,58 @@ def _vm(rt, args) -> int:
     return 0
 
 
+def _probe(d) -> str:
+    cached = _t(" (remembered from an earlier run)", " (이전 실행에서 기억한 결과)") if d["cached"] else ""
+    if d["kvm"]:
+        return _t("KVM: yes, hardware virtualization", "KVM: 사용, 하드웨어 가상화") + cached
+    return (_t("KVM: not usable here, so software emulation (TCG), much slower",
+               "KVM: 여기서는 쓸 수 없어 소프트웨어 에뮬레이션(TCG), 훨씬 느림") + cached
+            + f"\n  ({d['why']})")
+
+
 _VM_STAGES = {
-    "prepare": lambda d: (f"VM: modeled ({d['why']})" if d.get("mode") == "modeled" else
-                          f"VM: kernel {d['kernel_release']}, initramfs {output.human_size(d['initramfs_bytes'])}"),
-    "probe": lambda d: f"KVM: {'yes' if d['kvm'] else 'no, software emulation (TCG)'}"
-                       f"{' (cached)' if d['cached'] else ''}: {d['why']}",
-    "vm.started": lambda d: f"qemu started (pid {d['pid']}, {d['mode']}), booting...",
-    "container.started": lambda d: f"container {d['id'][:12]} started (pid {d['pid']})",
-    "vm.booted": lambda d: f"VM booted: {d['kernel']}",
-    "vm.failed": lambda d: f"VM failed: {d['error']}",
+    "prepare": lambda d: (_t(f"VM: modeled, not measured ({d['why']})", f"VM: 모델값, 측정 아님 ({d['why']})")
+                          if d.get("mode") == "modeled" else
+                          _t(f"VM: guest kernel {d['kernel_release']}, busybox initramfs "
+                             f"{output.human_size(d['initramfs_bytes'])}",
+                             f"VM: 게스트 커널 {d['kernel_release']}, busybox initramfs "
+                             f"{output.human_size(d['initramfs_bytes'])}")),
+    "probe": _probe,
+    "vm.started": lambda d: _t(f"qemu started (pid {d['pid']}, {d['mode']}); the VM is booting...",
+                               f"qemu 시작 (pid {d['pid']}, {d['mode']}), VM 부팅 중..."),
+    "container.started": lambda d: _t(f"container {d['id'][:12]} started (pid {d['pid']} on the host)",
+                                      f"컨테이너 {d['id'][:12]} 시작 (호스트 pid {d['pid']})"),
+    "vm.booted": lambda d: _t(f"VM booted: its kernel is {d['kernel']}", f"VM 부팅 완료: 커널 {d['kernel']}"),
+    "vm.failed": lambda d: _t(f"VM failed: {d['error']}", f"VM 실패: {d['error']}"),
 }
 
-_MODES = {"kvm": "KVM (hardware virtualization / 하드웨어 가상화)",
-          "tcg": "TCG (software emulation / 소프트웨어 에뮬레이션)",
-          "modeled": "modeled, not measured (모델값, 측정 아님)"}
+
+def _mode(mode: str) -> str:
+    return {"kvm": _t("KVM (hardware virtualization)", "KVM (하드웨어 가상화)"),
+            "tcg": _t("TCG (software emulation)", "TCG (소프트웨어 에뮬레이션)"),
+            "modeled": _t("modeled, not measured", "모델값 (측정 아님)")}.get(mode, mode)
 
 
 def _vm_table(r: dict) -> None:
     vm, ct = r["vm"], r["container"]
     rss = f" + qemu RSS {vm['qemu_rss_mb']} MiB" if vm.get("qemu_rss_mb") is not None else ""
     rows = [
-        ["mode (방식)", _MODES.get(vm["mode"], vm["mode"]), "namespaces + cgroups (네임스페이스 + cgroup)"],
-        ["start (시작 시간)", _ms(vm.get("start_ms")), _ms(ct.get("start_ms"))],
-        ["memory (메모리)", f"{vm['memory_reserved_mb']} MiB reserved (예약){rss}",
-         f"{output.human_binary(ct.get('memory_bytes'))} (cgroup memory.current)"],
-        ["uname -r (커널)", _kernel(vm.get("kernel"), "its own (자체 커널)"),
-         _kernel(ct.get("kernel"), "the host's (호스트 커널)")],
+        [_t("how it runs", "실행 방식"), _mode(vm["mode"]),
+         _t("namespaces + cgroups on the host's kernel", "호스트 커널 위의 네임스페이스 + cgroup")],
+        [_t("start time", "시작 시간"), _ms(vm.get("start_ms")), _ms(ct.get("start_ms"))],
+        [_t("memory", "메모리"), _t(f"{vm['memory_reserved_mb']} MiB reserved", f"{vm['memory_reserved_mb']} MiB 예약")
+         + rss, f"{output.human_binary(ct.get('memory_bytes'))} (cgroup memory.current)"],
+        [_t("kernel (uname -r)", "커널 (uname -r)"), _kernel(vm.get("kernel"), _t("its own", "자체 커널")),
+         _kernel(ct.get("kernel"), _t("the host's", "호스트의 커널"))],
     ]
-    _table(["", "VM (가상 머신)", "container (컨테이너)"], rows)
-    print(f"host kernel (호스트 커널): {r['host_kernel']}")
+    _table(["", _t("VM", "가상 머신 (VM)"), _t("container", "컨테이너")], rows)
+    print(_t(f"host kernel: {r['host_kernel']}", f"호스트 커널: {r['host_kernel']}"))
+    print(_t("start time: the VM from starting qemu to the guest's first command, the container from "
+             "'create' to its first output; both ran at once, sharing the CPU.",
+             "시작 시간: VM은 qemu 시작부터 게스트의 첫 명령까지, 컨테이너는 생성부터 첫 출력까지. "
+             "둘은 동시에 실행되어 CPU를 나눠 썼습니다."))
     if vm["mode"] == "modeled":
-        print(f"modeled (모델값): {vm['basis']}")
+        print(_t(f"modeled: {vm['basis']}", f"모델값 근거: {vm['basis']}"))
 
 
 def _ms(v) -> str:
@@ -105,17 +137,18 @@ def _chroot(rt, args) -> int:
     host, ch, ct = r["host"], r["chroot"], r["container"]
 
     def yes(b):
-        return "yes (예)" if b else "no (아니오)"
-    _table(["", "chroot only (chroot만)", "container (컨테이너)", "host (호스트)"], [
-        ["ps: processes (프로세스 수)", str(ch["processes"]), str(ct["processes"]), str(host["processes"])],
-        [f"sees onggi's pid {host['pid']} (호스트 프로세스가 보임)", yes(ch["sees_host_processes"]),
-         yes(ct["sees_host_processes"]), "yes (예)"],
-        ["hostname (호스트 이름)", ch["hostname"], ct["hostname"], host["hostname"]],
-        ["interfaces (네트워크 인터페이스)", _ifaces(ch["interfaces"]), _ifaces(ct["interfaces"]),
+        return _t("yes", "예") if b else _t("no", "아니오")
+    _table(["", _t("chroot only", "chroot만"), _t("container", "컨테이너"), _t("host", "호스트")], [
+        [_t("processes ps shows", "ps에 보이는 프로세스 수"),
+         str(ch["processes"]), str(ct["processes"]), str(host["processes"])],
+        [_t(f"sees host PID {host['pid']} (this onggi)", f"호스트 PID {host['pid']}(이 onggi)가 보이나"),
+         yes(ch["sees_host_processes"]), yes(ct["sees_host_processes"]), yes(True)],
+        [_t("hostname", "호스트 이름"), ch["hostname"], ct["hostname"], host["hostname"]],
+        [_t("network interfaces", "네트워크 인터페이스"), _ifaces(ch["interfaces"]), _ifaces(ct["interfaces"]),
          _ifaces(host["interfaces"])],
     ])
-    print("chroot fences only the filesystem; namespaces fence processes, hostname and network.\n"
-          "chroot는 파일 시스템만 가릅니다. 네임스페이스는 프로세스, 호스트 이름, 네트워크까지 가릅니다.")
+    print(_t("chroot fences only the filesystem; namespaces fence processes, hostname and network too.",
+             "chroot는 파일 시스템만 가릅니다. 네임스페이스는 프로세스, 호스트 이름, 네트워크까지 가릅니다."))
     return 0
 
 

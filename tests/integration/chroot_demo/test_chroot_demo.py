@@ -62,8 +62,11 @@ def test_a_hung_chroot_is_killed_and_cleaned(rt, onggi_config):
 
 
 def test_the_cli_shows_both_sides(onggi):
-    done = onggi("demo", "chroot")
+    done = onggi("demo", "chroot", env_extra={"ONGGI_LANG": "en"})
     assert done.returncode == 0, done.stderr
-    assert "chroot only (chroot만)" in done.stdout and socket.gethostname() in done.stdout
+    assert "chroot only" in done.stdout and socket.gethostname() in done.stdout
+    done = onggi("demo", "chroot", env_extra={"ONGGI_LANG": "ko"})
+    assert done.returncode == 0, done.stderr
+    assert "chroot만" in done.stdout and "chroot only" not in done.stdout
     as_json = json.loads(onggi("demo", "chroot", "--format", "json", check=True).stdout)
     assert as_json["chroot"]["sees_host_processes"] and not as_json["container"]["sees_host_processes"]
