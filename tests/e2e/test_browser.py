@@ -18,6 +18,18 @@ def open_dashboard(page, server, lang="ko"):
     page.wait_for_selector("#diagram svg")
 
 
+def open_terminal(page, server, onggi, name):
+    """Run a container NAME from the CLI, open the dashboard's terminal into it; its id."""
+    cid = onggi("run", "-d", "--name", name, "busybox", "sleep", "300", check=True).stdout.strip()
+    open_dashboard(page, server)
+    page.goto(server["base"] + "/#term")
+    page.wait_for_selector(f"#term-container option[value='{cid}']", state="attached")
+    page.select_option("#term-container", cid)
+    page.click("#term-form button[type=submit]")
+    page.wait_for_selector(".xterm-rows:has-text('/ #')")
+    return cid
+
+
 def test_the_page_refuses_without_the_token(browser, server):
     context = browser.new_context()
     page = context.new_page()
@@ -157,13 +169,7 @@ def test_step_through_a_launch_and_watch_it_from_another_browser(page, browser, 
 
 
 def test_terminal_runs_hostname(page, server, onggi, shot):
-    cid = onggi("run", "-d", "--name", "e2e-term", "busybox", "sleep", "300", check=True).stdout.strip()
-    open_dashboard(page, server)
-    page.goto(server["base"] + "/#term")
-    page.wait_for_selector(f"#term-container option[value='{cid}']", state="attached")
-    page.select_option("#term-container", cid)
-    page.click("#term-form button[type=submit]")
-    page.wait_for_selector(".xterm-rows:has-text('/ #')")
+    cid = open_terminal(page, server, onggi, "e2e-term")
     page.wait_for_timeout(300)
     page.keyboard.type("hostname\n")
     page.wait_for_function(f"document.querySelector('.xterm-rows').textContent.split('{cid[:12]}').length > 1")
@@ -269,13 +275,7 @@ def test_presenter_mode_on_a_small_projector_gives_the_views_the_width(page, ser
 
 
 def test_presenter_mode_enlarges_the_terminal_too(page, server, onggi, shot):
-    cid = onggi("run", "-d", "--name", "e2e-big", "busybox", "sleep", "300", check=True).stdout.strip()
-    open_dashboard(page, server)
-    page.goto(server["base"] + "/#term")
-    page.wait_for_selector(f"#term-container option[value='{cid}']", state="attached")
-    page.select_option("#term-container", cid)
-    page.click("#term-form button[type=submit]")
-    page.wait_for_selector(".xterm-rows:has-text('/ #')")
+    cid = open_terminal(page, server, onggi, "e2e-big")
     assert page.inner_text("#term-status") == f"e2e-big ({cid[:12]})"
     size = "parseFloat(getComputedStyle(document.querySelector('.xterm-rows')).fontSize)"
     before = page.evaluate(size)
