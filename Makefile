@@ -87,8 +87,8 @@ static/vendor/.installed: static/package-lock.json
 	cd static && cp $(VENDOR_FILES) vendor/
 	touch $@
 
+# Without the warm server: setup must leave no process (nor its spare cgroup) behind.
 base-image: venv
-	# Without the warm server: setup must leave no process (nor its spare cgroup) behind.
 	ONGGI_NO_WARM=1 $(ONGGI) system init
 
 run: setup
