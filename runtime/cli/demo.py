@@ -139,6 +139,9 @@ def _chroot(rt, args) -> int:
     def yes(b):
         return _t("yes", "예") if b else _t("no", "아니오")
     _table(["", _t("chroot only", "chroot만"), _t("container", "컨테이너"), _t("host", "호스트")], [
+        [_t("entries in / (ls /)", "/에 있는 항목 수 (ls /)"),
+         str(len(ch["files"])), str(len(ct["files"])), str(len(host["files"]))],
+        [_t("/ is the host's", "/가 호스트의 것인가"), yes(ch["sees_host_files"]), yes(ct["sees_host_files"]), yes(True)],
         [_t("processes ps shows", "ps에 보이는 프로세스 수"),
          str(ch["processes"]), str(ct["processes"]), str(host["processes"])],
         [_t(f"sees host PID {host['pid']} (this onggi)", f"호스트 PID {host['pid']}(이 onggi)가 보이나"),

@@ -40,20 +40,21 @@ from ..errors import OnggiError
 from ..linux import syscalls as sc
 from ..rootfs import overlay
 
-# The same questions on both sides, between markers that are easy to split on.
-SCRIPT = ("echo '@@ps'; ps; echo '@@hostname'; hostname; "
+# The same questions on both sides, between markers that are easy to split on. `ls -1 /`
+# is the one question chroot does answer differently from the host: its files.
+SCRIPT = ("echo '@@files'; ls -1 /; echo '@@ps'; ps; echo '@@hostname'; hostname; "
           "echo '@@interfaces'; cat /proc/net/dev")
 ENV = {"PATH": "/bin:/usr/bin:/sbin:/usr/sbin", "HOME": "/root"}
 
 
 def chroot_vs_namespaces(rt, *, timeout: float = 30) -> dict:
-    """Run ``ps``, ``hostname`` and the interface list in a chroot and in a container.
+    """Run ``ls /``, ``ps``, ``hostname`` and the interface list in a chroot and in a container.
 
     Returns ``{"chroot": side, "container": side, "host": {...}}`` where a side is
-    ``{"processes": N, "sees_host_processes": bool, "hostname": str,
+    ``{"files": [...], "sees_host_files": bool, "processes": N, "sees_host_processes": bool, "hostname": str,
     "hostname_is_host": bool, "interfaces": [...], "sees_host_interfaces": bool,
     "pids": [...], "output": str}`` (the container's also has its ``id``). The
-    host's own view is ``{"processes", "hostname", "interfaces", "pid"}``, where
+    host's own view is ``{"processes", "hostname", "interfaces", "pid", "files"}``, where
     ``pid`` is this process: the chroot sees it, the container cannot.
     Everything made (mounts, directories, the child, the container) is gone on return.
     """
@@ -101,10 +102,12 @@ def parse_net_dev(lines: list[str]) -> list[str]:
 
 def summarize(output: str, host: dict) -> dict:
     s = sections(output)
+    files = sorted(line.strip() for line in s.get("files", []))
     pids = parse_ps(s.get("ps", []))
     hostname = (s.get("hostname") or [""])[0].strip()
     interfaces = parse_net_dev(s.get("interfaces", []))
-    return {"processes": len(pids), "sees_host_processes": host["pid"] in pids, "pids": pids,
+    return {"files": files, "sees_host_files": files == host["files"],
+            "processes": len(pids), "sees_host_processes": host["pid"] in pids, "pids": pids,
             "hostname": hostname, "hostname_is_host": hostname == host["hostname"],
             "interfaces": interfaces,
             # Any of the host's own interfaces besides lo (the list itself may change
@@ -113,7 +116,7 @@ def summarize(output: str, host: dict) -> dict:
             "output": output}
 
 
-def host_view(proc: Path = Path("/proc")) -> dict:
+def host_view(proc: Path = Path("/proc"), root: Path = Path("/")) -> dict:
     """What the host itself sees, to compare both sides with."""
     pids = [int(p) for p in os.listdir(proc) if p.isdigit()]
     try:
@@ -121,7 +124,8 @@ def host_view(proc: Path = Path("/proc")) -> dict:
     except OSError:
         lines = []
     return {"processes": len(pids), "hostname": socket.gethostname(),
-            "interfaces": parse_net_dev(lines), "pid": os.getpid()}
+            "interfaces": parse_net_dev(lines), "pid": os.getpid(),
+            "files": sorted(n for n in os.listdir(root) if not n.startswith("."))}
 
 
 # -- the chroot side --------------------------------------------------------------------

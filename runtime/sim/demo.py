@@ -19,6 +19,9 @@ from .machine import PlanMachine
 from .shell.interp import ExitShell, Interp
 from .state import next_number
 
+# The simulated host's / (a Debian server's), which the chroot no longer sees.
+HOST_ROOT = ["bin", "boot", "dev", "etc", "home", "lib", "lib64", "media", "mnt", "opt", "proc", "root", "run",
+             "sbin", "srv", "sys", "tmp", "usr", "var"]
 # The simulated host's own processes (a small Debian server), below the pids
 # the simulation hands to containers (which start at 4200, see state.py).
 SERVE_PID = 1187                    # onggi serve, which runs the demo: the chroot sees it
@@ -61,7 +64,8 @@ def host_view(rt) -> dict:
     world = rt.snapshot()
     containers = sum(len(c.get("procs", [])) for c in world["containers"].values())
     return {"processes": len(HOST_PROCESSES) + containers, "hostname": rt.host_hostname(),
-            "interfaces": [i["name"] for i in rt.truth.host_interfaces()], "pid": SERVE_PID}
+            "interfaces": [i["name"] for i in rt.truth.host_interfaces()], "pid": SERVE_PID,
+            "files": HOST_ROOT}
 
 
 def run_in_chroot(rt, script: str) -> str:

@@ -71,6 +71,8 @@ Object.assign(STRINGS, {
   "lesson.vm.host": ["호스트 커널", "host kernel"],
   "lesson.chroot.chroot": ["chroot만", "chroot alone"],
   "lesson.chroot.container": ["네임스페이스 (컨테이너)", "namespaces (a container)"],
+  "lesson.chroot.files": ["/에 있는 항목", "entries in /"],
+  "lesson.chroot.image_files": ["이미지의 파일만", "the image's files only"],
   "lesson.chroot.procs": ["보이는 프로세스", "processes seen"],
   "lesson.chroot.hostname": ["hostname", "hostname"],
   "lesson.chroot.ifaces": ["네트워크 장치", "network devices"],
@@ -419,6 +421,7 @@ function renderResult(r, box) {
   } else if (r.kind === "chroot_demo" && r.data.chroot) {
     const side = (key, d) => el("div", { class: `chroot-side ${key}` },
       el("h4", {}, t(`lesson.chroot.${key}`)),
+      el("p", {}, `${t("lesson.chroot.files")}: `, el("b", {}, String((d.files || []).length)), ` (${t(d.sees_host_files ? "lesson.chroot.host_yes" : "lesson.chroot.image_files")})`),
       el("p", {}, `${t("lesson.chroot.procs")}: `, el("b", {}, String(d.processes)), ` (${t(d.sees_host_processes ? "lesson.chroot.host_yes" : "lesson.chroot.host_no")})`),
       el("p", {}, `${t("lesson.chroot.hostname")}: `, el("code", {}, d.hostname || "-"), ` (${t(d.hostname_is_host ? "lesson.chroot.host_yes" : "lesson.chroot.host_no")})`),
       el("p", {}, `${t("lesson.chroot.ifaces")}: `, el("code", {}, (d.interfaces || []).join(", ")), ` (${t(d.sees_host_interfaces ? "lesson.chroot.host_yes" : "lesson.chroot.host_no")})`),

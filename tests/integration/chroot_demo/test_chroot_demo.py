@@ -22,6 +22,9 @@ def test_chroot_fences_only_the_filesystem(rt, onggi_config):
     r = chroot_vs_namespaces(rt)
     ch, ct, host = r["chroot"], r["container"], r["host"]
 
+    # Files: the one fence chroot makes. / holds busybox's files on both sides, not the host's.
+    assert ch["files"] == ct["files"] and "bin" in ch["files"] and not ch["sees_host_files"]
+    assert set(host["files"]) - set(ch["files"]), "the host has something in / busybox has not"
     # Processes: the chroot sees the host's, this test's own process among them.
     assert ch["processes"] > ct["processes"]
     assert ch["sees_host_processes"] and os.getpid() in ch["pids"] and 1 in ch["pids"]

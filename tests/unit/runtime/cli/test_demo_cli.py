@@ -72,14 +72,19 @@ def test_tables_speak_the_learners_language_not_both_at_once(monkeypatch, capsys
 
 
 def test_the_chroot_table_in_each_language(monkeypatch, capsys):
-    r = {"host": {"processes": 90, "pid": 77, "hostname": "host", "interfaces": ["lo", "eth0"]},
-         "chroot": {"processes": 91, "sees_host_processes": True, "hostname": "host", "interfaces": ["lo", "eth0"]},
-         "container": {"processes": 2, "sees_host_processes": False, "hostname": "c1", "interfaces": ["lo"]}}
+    busybox, debian = ["bin", "etc", "usr"], ["bin", "boot", "etc", "home", "usr"]
+    r = {"host": {"processes": 90, "pid": 77, "hostname": "host", "interfaces": ["lo", "eth0"], "files": debian},
+         "chroot": {"processes": 91, "sees_host_processes": True, "hostname": "host", "interfaces": ["lo", "eth0"],
+                    "files": busybox, "sees_host_files": False},
+         "container": {"processes": 2, "sees_host_processes": False, "hostname": "c1", "interfaces": ["lo"],
+                       "files": busybox, "sees_host_files": False}}
     monkeypatch.setattr("runtime.demo.chroot.chroot_vs_namespaces", lambda rt: r)
     args = parse(["chroot"])
     demo._chroot(object(), args)
     out = capsys.readouterr().out
     assert "sees host PID 77 (this onggi)   yes" in out and "예" not in out and "chroot만" not in out
+    assert "entries in / (ls /)             3             3           5" in out
+    assert "/ is the host's                 no            no          yes" in out
     monkeypatch.setenv("ONGGI_LANG", "ko")
     demo._chroot(object(), args)
     out = capsys.readouterr().out

@@ -9,7 +9,18 @@ from runtime.demo import chroot as demo
 from runtime.linux import syscalls as sc
 from runtime.linux.fake import RecordingSyscalls
 
-CHROOT_OUT = """@@ps
+BUSYBOX_ROOT = """bin
+dev
+etc
+home
+proc
+root
+sys
+tmp
+usr
+var
+"""
+CHROOT_OUT = "@@files\n" + BUSYBOX_ROOT + """@@ps
 PID   USER     COMMAND
     1 root     /sbin/init
     2 root     [kthreadd]
@@ -24,7 +35,7 @@ Inter-|   Receive                                                |  Transmit
   eth0: 2000      20    0    0    0     0          0         0     2000      20    0    0    0     0       0          0
 onggi0:    0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0
 """
-CONTAINER_OUT = """@@ps
+CONTAINER_OUT = "@@files\n" + BUSYBOX_ROOT + """@@ps
 PID   USER     COMMAND
     1 root     sh -c echo '@@ps'; ps
     7 root     ps
@@ -36,12 +47,13 @@ Inter-|   Receive                                                |  Transmit
     lo:     0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0
 """
 HOST = {"processes": 120, "hostname": "classroom-7", "interfaces": ["lo", "eth0", "onggi0", "veth1"],
-        "pid": 812}
+        "pid": 812, "files": ["bin", "boot", "dev", "etc", "home", "lib", "opt", "proc", "root", "run", "srv",
+                              "sys", "tmp", "usr", "var", "work"]}
 
 
 def test_sections_split_at_the_markers():
     s = demo.sections(CHROOT_OUT)
-    assert list(s) == ["ps", "hostname", "interfaces"]
+    assert list(s) == ["files", "ps", "hostname", "interfaces"]
     assert s["hostname"] == ["classroom-7"] and len(s["ps"]) == 5
 
 
@@ -55,6 +67,8 @@ def test_parse_ps_and_net_dev():
 def test_the_chroot_sees_the_host_and_the_container_does_not():
     ch = demo.summarize(CHROOT_OUT, HOST)
     ct = demo.summarize(CONTAINER_OUT, HOST)
+    # The one thing chroot fences: / holds the image's files on both sides, not the host's.
+    assert ch["files"] == ct["files"] == BUSYBOX_ROOT.split() and not (ch["sees_host_files"] or ct["sees_host_files"])
     assert ch["processes"] == 4 and ch["sees_host_processes"] is True
     assert ch["hostname"] == "classroom-7" and ch["hostname_is_host"] is True
     assert ch["interfaces"] == ["lo", "eth0", "onggi0"] and ch["sees_host_interfaces"] is True
@@ -66,7 +80,7 @@ def test_the_chroot_sees_the_host_and_the_container_does_not():
 
 def test_empty_output_summarizes_to_nothing_seen():
     s = demo.summarize("", HOST)
-    assert s["processes"] == 0 and s["hostname"] == "" and s["interfaces"] == []
+    assert s["processes"] == 0 and s["hostname"] == "" and s["interfaces"] == [] and s["files"] == []
     assert not (s["sees_host_processes"] or s["hostname_is_host"] or s["sees_host_interfaces"])
 
 
@@ -74,7 +88,11 @@ def test_host_view_reads_the_proc_it_is_given(tmp_path):
     for pid in ("1", "42", "self", "net"):
         (tmp_path / pid).mkdir(exist_ok=True)
     (tmp_path / "net" / "dev").write_text("\n".join(CHROOT_OUT.splitlines()[8:]) + "\n")
-    view = demo.host_view(tmp_path)
+    root = tmp_path / "root"
+    for name in ("usr", "etc", ".hidden"):
+        (root / name).mkdir(parents=True)
+    view = demo.host_view(tmp_path, root)
+    assert view["files"] == ["etc", "usr"]
     assert view["processes"] == 2 and view["interfaces"] == ["lo", "eth0", "onggi0"]
     import os
     import socket

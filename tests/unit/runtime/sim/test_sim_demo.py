@@ -11,10 +11,11 @@ def test_chroot_fences_only_files_while_namespaces_fence_the_rest(sim, started):
     assert chroot["sees_host_processes"] and chroot["hostname_is_host"] and chroot["sees_host_interfaces"]
     assert sim.truth.host_pid("other") in chroot["pids"] and chroot["processes"] > len(HOST_PROCESSES)
     assert set(chroot["interfaces"]) >= {"lo", "eth0", "onggi0"}
+    assert chroot["files"] == container["files"] and "bin" in chroot["files"] and not chroot["sees_host_files"]
     assert container["pids"] == [1] and not container["sees_host_processes"]
     assert container["hostname"] == container["id"][:12] and not container["hostname_is_host"]
     assert container["interfaces"] == ["lo"] and not container["sees_host_interfaces"]
-    assert "1 root     sh -c echo '@@ps'; ps;" in container["output"]       # PID 1 is the script
+    assert "1 root     sh -c echo '@@files'; ls -1 /;" in container["output"]   # PID 1 is the script
     assert [c.name for c in sim.ps(all=True)] == [other.name]                # the demo's is gone
 
 
