@@ -36,6 +36,9 @@ def _parser():
                         "and has the token controls root containers)")
     p.add_argument("--registry-port", type=int, default=5000,
                    help="port of the local registry on 127.0.0.1 (0: do not start one)")
+    p.add_argument("--lessons", metavar="DIR",
+                   help="serve the lessons in DIR instead of the course's (an instructor's own, "
+                        "checked first with 'onggi lessons check DIR')")
     p.add_argument("--simulate", action="store_true",
                    help="run the lessons on the simulated backend (every view says so), even where "
                         "real containers could run; without it, onggi runs simulated only when it must")
@@ -68,11 +71,15 @@ def command(argv) -> int:
         raise InvalidArgument(f"refusing to listen on {args.host}: it is not a loopback address",
                               hint="add --allow-remote if the classroom must reach it")
     token = args.token or os.environ.get("ONGGI_TOKEN") or secrets.token_urlsafe(24)
+    if args.lessons is not None and not os.path.isdir(args.lessons):
+        raise InvalidArgument(f"no such folder of lessons: {args.lessons}",
+                              hint="give --lessons the folder that holds NN-name/lesson.ko.md and lesson.en.md")
 
     from . import create_app, socketio
     simulate, why = _mode(args.simulate)
     app = create_app({"ONGGI_TOKEN": token, "ONGGI_ORIGINS": origins(args.host, args.port),
-                      "ONGGI_SIMULATE": simulate, "ONGGI_SIMULATE_REASON": why})
+                      "ONGGI_SIMULATE": simulate, "ONGGI_SIMULATE_REASON": why,
+                      "ONGGI_LESSONS": os.path.abspath(args.lessons) if args.lessons else None})
     if simulate:
         _check_world(app.runtime)
         print(f"onggi serve: running simulated (모의 실행): {why[1]}; the simulated world is in "

@@ -167,7 +167,7 @@ def _dispatch(argv: list[str], served=None) -> int:
 def _did_you_mean(verb: str) -> str:
     """The hint for `onggi rnu`: the verb meant, when one is close (as git does)."""
     import difflib
-    close = difflib.get_close_matches(verb, [*VERBS, "serve"], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(verb, [*VERBS, "serve", "lessons"], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'? See 'onggi --help'" if close else "see 'onggi --help'"
 
 
@@ -184,6 +184,7 @@ def usage() -> str:
              "onggi (옹기) runs real containers and shows what the kernel does for each one.", "",
              "Commands:"]
     lines += [f"  {verb:<9} {text}" for verb, (_, text) in VERBS.items()]
-    lines += ["  serve     Serve the lessons and live diagrams in a browser", "",
+    lines += ["  serve     Serve the lessons and live diagrams in a browser",
+              "  lessons   Check lesson files ('onggi lessons check DIR'), for an instructor writing one", "",
               "Run 'onggi COMMAND --help' for more information on a command."]
     return "\n".join(lines)

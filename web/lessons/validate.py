@@ -1,4 +1,5 @@
-"""Check lesson files without serving them: ``python -m web.lessons.validate [FOLDER...]``.
+"""Check lesson files without serving them: ``onggi lessons check [FOLDER...]``
+(or ``python -m web.lessons.validate [FOLDER...]``).
 
 For an instructor writing a lesson: every lesson folder under FOLDER (default: the
 course's ``lessons/``) is read as the web app reads it, and what is wrong is printed
@@ -36,6 +37,18 @@ def main(argv=None) -> int:
         else:
             print(f"{folder}: {count} lessons, all well-formed in Korean and English")
     return status
+
+
+def command(argv) -> int:
+    """``onggi lessons check [FOLDER...]`` (an onggi.commands entry point, like serve)."""
+    from runtime.errors import InvalidArgument
+    if argv[:1] != ["check"]:
+        if argv[:1] in (["-h"], ["--help"]) or not argv:
+            print("Usage:  onggi lessons check [FOLDER...]\n\n"
+                  "Check lesson files as the web app reads them (default: the course's lessons/).")
+            return 0
+        raise InvalidArgument(f"unknown lessons command '{argv[0]}'", hint="use 'onggi lessons check [FOLDER...]'")
+    return main(argv[1:])
 
 
 if __name__ == "__main__":

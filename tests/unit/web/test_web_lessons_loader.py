@@ -331,6 +331,18 @@ def test_the_validator_names_every_broken_lesson_and_fails(tmp_path, capsys):
     assert main([str(tmp_path / "nope")]) == 2
 
 
+def test_onggi_lessons_check_is_the_validator(tmp_path, capsys):
+    from runtime.errors import InvalidArgument
+    from web.lessons.validate import command
+    root = tmp_path / "lessons"
+    _write(root, "99-missing", GOOD, None)
+    assert command(["check", str(root)]) == 1 and "lesson.en.md is missing" in capsys.readouterr().err
+    assert command(["check"]) == 0 and "all well-formed" in capsys.readouterr().out     # the course
+    assert command([]) == 0 and "onggi lessons check" in capsys.readouterr().out
+    with pytest.raises(InvalidArgument, match="unknown lessons command 'lint'"):
+        command(["lint"])
+
+
 def test_folders_that_are_not_lessons_are_ignored(tmp_path):
     root = tmp_path / "lessons"
     _write(root, "99-test", GOOD, GOOD)

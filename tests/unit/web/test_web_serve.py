@@ -23,6 +23,23 @@ def test_bad_port_is_refused():
         command(["--port", "0"])
 
 
+def test_serve_takes_an_instructors_lessons_folder(tmp_path, monkeypatch):
+    with pytest.raises(InvalidArgument, match="no such folder of lessons"):
+        command(["--lessons", str(tmp_path / "nope")])
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def create_app(config):
+        seen.update(config)
+        raise Stop()
+    monkeypatch.setattr("web.create_app", create_app)
+    with pytest.raises(Stop):
+        command(["--lessons", str(tmp_path), "--simulate"])
+    assert seen["ONGGI_LESSONS"] == str(tmp_path)
+
+
 def test_origins_of_loopback_have_both_spellings():
     assert origins("127.0.0.1", 7700) == ["http://127.0.0.1:7700", "http://localhost:7700"]
     assert origins("10.0.0.5", 80) == ["http://10.0.0.5:80"]
