@@ -16,6 +16,21 @@ class Parser(argparse.ArgumentParser):
         print(f"{self.prog}: {message}. See '{self.prog} --help'.", file=sys.stderr)
         raise SystemExit(125)
 
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("parser_class", SubParser)
+        return super().add_subparsers(**kwargs)
+
+
+class SubParser(Parser):
+    """A subcommand's parser (`onggi network create`): an argument it does not know is its
+    error, named with its help (argparse would hand it up to `onggi network`)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
 
 @functools.cache
 def command(verb: str):

@@ -122,3 +122,15 @@ def test_help_verb_shows_that_verbs_help_as_docker_help_run(capsys):
     assert info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: onggi run [OPTIONS] IMAGE") and "--step" in out
+
+
+def test_an_unknown_flag_of_a_subcommand_names_the_subcommands_help(capsys):
+    from runtime.cli import network
+    p = Parser(prog="onggi network", add_help=False)
+    network.network_setup(p)
+    with pytest.raises(SystemExit) as info:
+        p.parse_args(["create", "--bogus", "lab"])
+    assert info.value.code == 125
+    assert capsys.readouterr().err == ("onggi network create: unrecognized arguments: --bogus. "
+                                       "See 'onggi network create --help'.\n")
+    assert p.parse_args(["create", "--subnet", "10.99.0.0/24", "lab"]).name == "lab"
