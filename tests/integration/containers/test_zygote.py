@@ -22,10 +22,14 @@ def spares(config) -> list[str]:
 
 
 def wait_for(check, timeout=5.0):
+    """Whether CHECK came true within TIMEOUT. Its last answer, not a fresh one: a spare
+    seen once may be gone by a second look (the worker that served a command removes its own)."""
     deadline = time.monotonic() + timeout
-    while not check() and time.monotonic() < deadline:
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.02)
-    return check()
+    return True
 
 
 def steps_of(config, name: str) -> dict:
