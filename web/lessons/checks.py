@@ -142,9 +142,10 @@ def _networks_of(rt, c) -> list[str]:
 
 # -- containers ------------------------------------------------------------------------------------
 
-@check("container_running", ("name",), ("image", "memory", "cpus", "pids_limit", "network", "hostname"),
+@check("container_running", ("name",),
+       ("image", "memory", "cpus", "pids_limit", "network", "hostname", "env", "user", "workdir"),
        {"memory": P.size, "cpus": P.number, "pids_limit": P.whole, "image": P.text,
-        "network": P.text, "hostname": P.text})
+        "network": P.text, "hostname": P.text, "env": P.env, "user": P.text, "workdir": P.text})
 def container_running(ctx, p) -> Outcome:
     name = p["name"]
     c = ctx.container(name)
@@ -223,6 +224,7 @@ def container_running(ctx, p) -> Outcome:
         else:
             bad_ko.append(f"호스트 이름이 {_i_ga(want)} 아니라 {have}입니다")
             bad_en.append(f"its hostname is {have}, not {want}")
+    _config_matches(c, p, good_ko, good_en, bad_ko, bad_en)
     if bad_en:
         return no((f"{name} 컨테이너는 실행 중이지만 " + ", ".join(bad_ko),
                    f"a container named {name} runs, but " + ", ".join(bad_en)),
@@ -231,6 +233,38 @@ def container_running(ctx, p) -> Outcome:
     extra_ko = f" ({', '.join(good_ko)})" if good_ko else ""
     extra_en = f" with {', '.join(good_en)}" if good_en else ""
     return ok(f"{name} 컨테이너가 실행 중입니다{extra_ko}", f"a container named {name} runs{extra_en}")
+
+
+def _config_matches(c, p, good_ko, good_en, bad_ko, bad_en) -> None:
+    """env, user and workdir of container_running: what its first process was started with
+    (inspect's Config, as `onggi inspect -f '{{.Config.Env}}'` shows it)."""
+    if all(p.get(k) is None for k in ("env", "user", "workdir")):
+        return
+    config = c.inspect()["Config"]
+    if p.get("env") is not None:
+        have = {e.partition("=")[0]: e.partition("=")[2] for e in config.get("Env") or []}
+        for item in [p["env"]] if isinstance(p["env"], str) else p["env"]:
+            key, _, want = item.partition("=")
+            if have.get(key) == want:
+                good_ko.append(f"환경 변수 {key}={want}")
+                good_en.append(f"{key}={want} in its environment")
+            elif key in have:
+                bad_ko.append(f"환경 변수 {key}의 값이 {_i_ga(want)} 아니라 {have[key]}입니다")
+                bad_en.append(f"its {key} is {have[key]}, not {want}")
+            else:
+                bad_ko.append(f"환경 변수 {_i_ga(key)} 설정되어 있지 않습니다 (-e {key}={want})")
+                bad_en.append(f"it has no {key} in its environment (-e {key}={want})")
+    for key, label_ko, label_en, flag in (("user", "사용자", "user", "-u"), ("workdir", "작업 디렉터리", "working directory", "-w")):
+        if p.get(key) is None:
+            continue
+        want = str(p[key])
+        have = config.get("User" if key == "user" else "WorkingDir") or ("root" if key == "user" else "/")
+        if have == want:
+            good_ko.append(f"{label_ko} {have}")
+            good_en.append(f"{label_en} {have}")
+        else:
+            bad_ko.append(f"{_i_ga(label_ko)} {_i_ga(want)} 아니라 {have}입니다 ({flag} {want})")
+            bad_en.append(f"its {label_en} is {have}, not {want} ({flag} {want})")
 
 
 @check("container_exited", ("name",), ("exit_code", "oom_killed"),

@@ -56,6 +56,25 @@ def test_container_running_reads_its_limits_back_from_the_cgroup(ctx, onggi, nam
         fails(c, "container_running", name=web, image="alpine").seen["en"]
 
 
+def test_container_running_reads_env_user_and_workdir_from_its_config(ctx, onggi, names):
+    app = names("app")
+    c = ctx()
+    run_d(onggi, "--name", app, "-e", "GREETING=안녕", "-e", "MODE=dev", "-u", "1000", "-w", "/tmp",
+          "busybox", "sleep", "300")
+    out = passes(c, "container_running", name=app, env=["GREETING=안녕", "MODE=dev"], user="1000", workdir="/tmp")
+    assert "GREETING=안녕 in its environment" in out.seen["en"] and "working directory /tmp" in out.seen["en"]
+    assert passes(c, "container_running", name=app, env="MODE=dev").passed
+    wrong = fails(c, "container_running", name=app, env=["MODE=prod", "COLOR=blue"], user="root", workdir="/")
+    assert wrong.seen["en"] == (f"a container named {app} runs, but its MODE is dev, not prod, it has no COLOR "
+                                "in its environment (-e COLOR=blue), its user is 1000, not root (-u root), "
+                                "its working directory is /tmp, not / (-w /)")
+    assert "환경 변수 MODE의 값이 prod이(가) 아니라 dev입니다" in wrong.seen["ko"]
+    assert "사용자가 root이(가) 아니라 1000입니다" in wrong.seen["ko"]
+    plain = names("plain")
+    run_d(onggi, "--name", plain, "busybox", "sleep", "300")
+    assert passes(c, "container_running", name=plain, user="root", workdir="/").passed
+
+
 def test_container_running_fails_for_a_container_that_ended(ctx, onggi, names):
     quick = names("quick")
     onggi("run", "--name", quick, "busybox", "true", check=True)
