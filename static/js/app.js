@@ -24,7 +24,7 @@ socket.on("disconnect", () => {
   $("conn").dataset.i18n = "conn.off"; $("conn").classList.remove("on"); apply($("conn").parentElement);
   live.key = null;
 });
-socket.on("backlog", (events) => { $("events").innerHTML = ""; for (const e of events) addEvent(e); });
+socket.on("backlog", (events) => { $("events").innerHTML = ""; feed.length = 0; for (const e of events) addEvent(e); });
 socket.on("event", (e) => {
   addEvent(e);
   launchEvent(e);
@@ -49,7 +49,14 @@ function showTab() {
 window.addEventListener("hashchange", showTab);
 
 // -- events feed --------------------------------------------------------------------------------
+const feed = [];           // the events shown (newest last), to say them again in another language
 function addEvent(e) {
+  feed.push(e);
+  if (feed.length > 100) feed.shift();
+  showEvent(e);
+}
+
+function showEvent(e) {
   const when = new Date(e.time * 1000).toLocaleTimeString(lang() === "en" ? "en-GB" : "ko-KR");
   const d = e.data || {};
   const detail = d.name || d.step || d.ref || d.exit_code !== undefined && `exit ${d.exit_code}` || "";
@@ -270,5 +277,9 @@ function relang() {
 setupChrome();
 setupSteps(socket);
 setupTerminal(socket);
-onLang(() => { relang(); rerenderSteps(); refreshContainers(); rerenderNotice(); });
+onLang(() => {
+  relang(); rerenderSteps(); refreshContainers(); rerenderNotice();
+  $("events").innerHTML = "";
+  for (const e of feed) showEvent(e);
+});
 showTab();

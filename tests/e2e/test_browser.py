@@ -399,6 +399,10 @@ def test_the_event_feed_says_a_steps_phase_in_the_pages_language(page, server, o
     cid = onggi("run", "-d", "--name", "e2e-phase", "busybox", "sleep", "300", check=True).stdout.strip()
     page.wait_for_selector("#events li.container-step:has-text('6/6 실행 후')")
     assert not page.locator("#events li.container-step", has_text=re.compile(r" (after|before)$")).count()
+    # Switching language says the feed again in the new one.
+    page.click("#lang-toggle")
+    page.wait_for_selector("#events li.container-step:has-text('6/6 after')")
+    assert not page.locator("#events li.container-step", has_text="실행 후").count()
     onggi("rm", "-f", cid, check=True)
 
 
