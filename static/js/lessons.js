@@ -72,6 +72,7 @@ Object.assign(STRINGS, {
   "lesson.chroot.chroot": ["chroot만", "chroot alone"],
   "lesson.chroot.container": ["네임스페이스 (컨테이너)", "namespaces (a container)"],
   "lesson.chroot.files": ["/에 있는 항목", "entries in /"],
+  "lesson.live_pending": ["({name}이(가) 생기면 채워집니다. 앞 단계를 먼저 하세요)", "(filled in once {name} exists: do the earlier steps first)"],
   "lesson.chroot.image_files": ["이미지의 파일만", "the image's files only"],
   "lesson.chroot.procs": ["보이는 프로세스", "processes seen"],
   "lesson.chroot.hostname": ["hostname", "hostname"],
@@ -325,11 +326,16 @@ function renderAction(s) {
   const a = s.action;
   if (!a) return;
   if (a.kind === "type") {
-    const code = el("code", { class: "command" }, a.command);
+    // A live value the server could not fill in yet ({{ip_address:net-web}}: no net-web so
+    // far) is said in words, and the command cannot be copied or typed until it is there.
+    const pending = /\{\{\w+:[^}]+\}\}/.test(a.command);
+    const shown = a.command.replace(/\{\{(\w+):([^}]+)\}\}/g, (m, kind, name) => t("lesson.live_pending", { name }));
+    const code = el("code", { class: "command" + (pending ? " pending" : "") }, shown);
+    const off = pending ? { disabled: "" } : {};        // el() sets attributes: a false one would still disable
     box.append(el("p", { class: "small" }, `${t("lesson.type_in")} `, el("b", {}, a.container)),
       el("div", { class: "command-row" }, code,
-        el("button", { type: "button", class: "copy", onclick: (ev) => copy(a.command, ev.target) }, t("lesson.copy")),
-        el("button", { type: "button", class: "type", onclick: () => typeIntoTerminal(a.container, a.command) }, t("lesson.type"))));
+        el("button", { type: "button", class: "copy", ...off, onclick: (ev) => copy(a.command, ev.target) }, t("lesson.copy")),
+        el("button", { type: "button", class: "type", ...off, onclick: () => typeIntoTerminal(a.container, a.command) }, t("lesson.type"))));
     return;
   }
   if (a.files) {

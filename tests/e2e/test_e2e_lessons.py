@@ -94,7 +94,7 @@ def walk(page, onggi, shot, lesson, *, typed=None, name=""):
             container, line = typed[step.id]
             type_in_terminal(page, container, line)
         elif a is not None and a.kind == "type":
-            page.wait_for_selector("#step-action code.command")
+            page.wait_for_selector("#step-action code.command:not(.pending)")
             command = page.inner_text("#step-action code.command")
             assert "{{" not in command
             type_in_terminal(page, a.container, command)
@@ -191,3 +191,18 @@ def test_the_terminal_list_keeps_the_learners_choice_across_refreshes(page, serv
         assert page.eval_on_selector("#term-container", "s => s.value") == "e2e-pick-b"
     finally:
         onggi("rm", "-f", *names, "e2e-pick-c")
+
+
+def test_a_command_whose_live_value_is_not_there_yet_says_so(page, server, course):
+    """Lesson 9's ping to {{ip_address:net-web}} before net-web exists: the template itself
+    showed, and could be typed into the terminal as it was."""
+    lesson = course.get("09-networking", "en")
+    open_lesson(page, server, lesson.id, "en")
+    for step in lesson.steps:
+        next_step(page, step.id)
+        if step.id == "isolation":
+            break
+    page.wait_for_selector("#step-action code.command.pending")
+    command = page.inner_text("#step-action code.command")
+    assert "{{" not in command and "filled in once net-web exists" in command, command
+    assert page.is_disabled("#step-action button.type") and page.is_disabled("#step-action button.copy")
