@@ -139,6 +139,9 @@ def test_a_killed_server_leaves_a_spare_that_prune_removes(onggi, onggi_config, 
     assert wait_for(emptied)
     left = spares(onggi_config)
     assert left                                   # the killed spare worker's, at least
+    # SIGKILLed is not yet gone: prune leaves a live owner's spare alone, so wait for the owners.
+    from runtime.cgroups import pid_alive
+    assert wait_for(lambda: not any(pid_alive(int(name.rpartition("-")[2])) for name in left))
     stop_warm()
     deleted = [line for line in rt.system_prune() if "/spare-" in line]
     assert sorted(deleted) == sorted(f"Deleted cgroup: /{onggi_config.cgroup_parent}/{name}" for name in left)
