@@ -215,15 +215,6 @@ def container_running(ctx, p) -> Outcome:
         else:
             bad_ko.append(f"{want} 네트워크가 아니라 {', '.join(nets)}에 연결되어 있습니다")
             bad_en.append(f"it is on {', '.join(nets)}, not on {want}")
-    if p.get("hostname") is not None:
-        want = str(p["hostname"])
-        have = c.inspect()["Config"]["Hostname"]
-        if have == want:
-            good_ko.append(f"호스트 이름 {have}")
-            good_en.append(f"hostname {have}")
-        else:
-            bad_ko.append(f"호스트 이름이 {_i_ga(want)} 아니라 {have}입니다")
-            bad_en.append(f"its hostname is {have}, not {want}")
     _config_matches(c, p, good_ko, good_en, bad_ko, bad_en)
     if bad_en:
         return no((f"{name} 컨테이너는 실행 중이지만 " + ", ".join(bad_ko),
@@ -236,9 +227,9 @@ def container_running(ctx, p) -> Outcome:
 
 
 def _config_matches(c, p, good_ko, good_en, bad_ko, bad_en) -> None:
-    """env, user and workdir of container_running: what its first process was started with
-    (inspect's Config, as `onggi inspect -f '{{.Config.Env}}'` shows it)."""
-    if all(p.get(k) is None for k in ("env", "user", "workdir")):
+    """hostname, env, user and workdir of container_running: what its first process was
+    started with (inspect's Config, as `onggi inspect -f '{{.Config.Env}}'` shows it)."""
+    if all(p.get(k) is None for k in ("hostname", "env", "user", "workdir")):
         return
     config = c.inspect()["Config"]
     if p.get("env") is not None:
@@ -254,11 +245,14 @@ def _config_matches(c, p, good_ko, good_en, bad_ko, bad_en) -> None:
             else:
                 bad_ko.append(f"환경 변수 {_i_ga(key)} 설정되어 있지 않습니다 (-e {key}={want})")
                 bad_en.append(f"it has no {key} in its environment (-e {key}={want})")
-    for key, label_ko, label_en, flag in (("user", "사용자", "user", "-u"), ("workdir", "작업 디렉터리", "working directory", "-w")):
+    # (parameter, Config key, what it is when unset, words, the flag that sets it)
+    for key, field, unset, label_ko, label_en, flag in (
+            ("hostname", "Hostname", "", "호스트 이름", "hostname", "--hostname"),
+            ("user", "User", "root", "사용자", "user", "-u"),
+            ("workdir", "WorkingDir", "/", "작업 디렉터리", "working directory", "-w")):
         if p.get(key) is None:
             continue
-        want = str(p[key])
-        have = config.get("User" if key == "user" else "WorkingDir") or ("root" if key == "user" else "/")
+        want, have = str(p[key]), config.get(field) or unset
         if have == want:
             good_ko.append(f"{label_ko} {have}")
             good_en.append(f"{label_en} {have}")
